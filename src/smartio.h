@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * smartio: use PCIe devices behind a non-transparent bridge as local devices.
+ *
+ * Internal interfaces shared by the core (pool, sysfs), the synthetic host
+ * bridge and the adapter backends.
+ */
+#ifndef _SMARTIO_H
+#define _SMARTIO_H
+
+#include <linux/atomic.h>
+#include <linux/bitmap.h>
+#include <linux/device.h>
+#include <linux/ioport.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/pci.h>
+#include <linux/types.h>
+
+#define SMARTIO_DOMAIN_START	0x10000
+#define SMARTIO_MAX_WINDOWS	4
+#define SMARTIO_NR_BUSES	256
+
+struct smartio_adapter;
+struct smartio_host;
+
+/**
+ * struct smartio_adapter_ops - what a backend provides for one adapter
+ * @config_read: read @size (1, 2 or 4) bytes at offset @where of the remote
+ *	function @bus/@devfn into @val. Returns a PCIBIOS_* code; a function
+ *	that does not answer reads as all-ones.
+ * @config_write: write @size bytes of @val at offset @where of the remote
+ *	function @bus/@devfn. Returns a PCIBIOS_* code.
+ * @link_up: true while the NTB link to the remote tree is usable.
+ *
+ * The core calls these from process context and from the PCI core's config
+ * accessors, which hold a raw spinlock: they must not sleep.
+ */
+struct smartio_adapter_ops {
+	int (*config_read)(struct smartio_adapter *adapter, unsigned int bus,
+			   unsigned int devfn, int where, int size, u32 *val);
+	int (*config_write)(struct smartio_adapter *adapter, unsigned int bus,
+			    unsigned int devfn, int where, int size, u32 val);
+	bool (*link_up)(struct smartio_adapter *adapter);
+};
+
+/**
+ * struct smartio_window - one aperture window of an adapter
+ * @res: the window in local CPU addresses (IORESOURCE_MEM, optionally
+ *	IORESOURCE_PREFETCH | IORESOURCE_MEM_64)
+ * @offset: local CPU address minus remote bus address
+ */
+struct smartio_window {
+	struct resource res;
+	resource_size_t offset;
+};
+
+/**
+ * struct smartio_adapter_info - what a backend describes at registration
+ * @backend: short backend name shown in sysfs
+ * @bus_start: first remote bus number behind the adapter
+ * @bus_end: last remote bus number behind the adapter
+ * @nr_windows: number of valid entries in @windows
+ * @windows: the aperture
+ */
+struct smartio_adapter_info {
+	const char *backend;
+	u8 bus_start;
+	u8 bus_end;
+	unsigned int nr_windows;
+	struct smartio_window windows[SMARTIO_MAX_WINDOWS];
+};
+
+/**
+ * struct smartio_adapter - one NTB adapter, a device on the smartio bus
+ * @dev: the "adapter<N>" device
+ * @id: N
+ * @ops: backend operations
+ * @priv: backend private data
+ * @info: bus range and aperture, fixed at registration
+ * @host: the synthetic PCI host bridge over the remote tree
+ * @fdevs: pool devices behind this adapter (smartio_lock)
+ * @node: entry in the adapter list (smartio_lock)
+ * @config_reads: remote config reads done through this adapter
+ * @scan_config_reads: remote config reads of the last scan (smartio_lock)
+ * @debugfs: the adapter's debugfs directory
+ */
+struct smartio_adapter {
+	struct device dev;
+	int id;
+	const struct smartio_adapter_ops *ops;
+	void *priv;
+	struct smartio_adapter_info info;
+	struct smartio_host *host;
+	struct list_head fdevs;
+	struct list_head node;
+	atomic64_t config_reads;
+	u64 scan_config_reads;
+	struct dentry *debugfs;
+};
+
+#define to_smartio_adapter(d) container_of(d, struct smartio_adapter, dev)
+
+/**
+ * struct smartio_bar - one BAR of a fabric device, as sized by a scan
+ * @size: size in bytes, 0 if not implemented
+ * @flags: IORESOURCE_MEM or IORESOURCE_IO, with IORESOURCE_PREFETCH and
+ *	IORESOURCE_MEM_64 where they apply
+ */
+struct smartio_bar {
+	u64 size;
+	unsigned long flags;
+};
+
+/**
+ * struct smartio_fdev - one fabric device of the pool
+ * @dev: the "<fdid>" device on the smartio bus
+ * @adapter: the adapter it sits behind
+ * @fdid: fabric device id, see smartio_fdid()
+ * @bus: remote bus number
+ * @devfn: remote device/function
+ * @vendor: PCI vendor id
+ * @device: PCI device id
+ * @subsystem_vendor: PCI subsystem vendor id
+ * @subsystem_device: PCI subsystem id
+ * @class: PCI class code (24 bits)
+ * @bars: standard BARs
+ * @pdev: the local PCI device while borrowed (smartio_borrow_lock)
+ * @node: entry in the adapter's pool (smartio_lock)
+ * @borrowed_node: entry in the borrowed list (smartio_borrow_lock)
+ * @seen: found by the scan in progress (smartio_lock)
+ * @dead: dropped from the pool; stores must give up (smartio_lock)
+ */
+struct smartio_fdev {
+	struct device dev;
+	struct smartio_adapter *adapter;
+	u32 fdid;
+	u8 bus;
+	u8 devfn;
+	u16 vendor;
+	u16 device;
+	u16 subsystem_vendor;
+	u16 subsystem_device;
+	u32 class;
+	struct smartio_bar bars[PCI_STD_NUM_BARS];
+	struct pci_dev *pdev;
+	struct list_head node;
+	struct list_head borrowed_node;
+	bool seen;
+	bool dead;
+};
+
+#define to_smartio_fdev(d) container_of(d, struct smartio_fdev, dev)
+
+/* fdid: (adapter << 20) | (bus << 12) | (devfn << 4), as Dolphin prints it. */
+static inline u32 smartio_fdid(int adapter, u8 bus, u8 devfn)
+{
+	return ((u32)adapter << 20) | ((u32)bus << 12) | ((u32)devfn << 4);
+}
+
+/* smartio_core.c */
+extern struct mutex smartio_lock;
+
+struct smartio_adapter *
+smartio_adapter_register(struct device *parent,
+			 const struct smartio_adapter_ops *ops,
+			 const struct smartio_adapter_info *info, void *priv);
+void smartio_adapter_unregister(struct smartio_adapter *adapter);
+int smartio_config_read(struct smartio_adapter *adapter, unsigned int bus,
+			unsigned int devfn, int where, int size, u32 *val);
+
+/* smartio_host.c */
+int smartio_host_create(struct smartio_adapter *adapter);
+void smartio_host_remove(struct smartio_adapter *adapter);
+int smartio_host_domain(struct smartio_adapter *adapter);
+struct pci_dev *smartio_host_attach(struct smartio_adapter *adapter,
+				    u8 bus, u8 devfn);
+void smartio_host_hide(struct smartio_adapter *adapter, u8 bus, u8 devfn);
+
+/* smartio_emul.c */
+int smartio_emul_init(void);
+void smartio_emul_exit(void);
+
+#endif /* _SMARTIO_H */

@@ -1,0 +1,1015 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * smartio: use PCIe devices behind a non-transparent bridge as local devices.
+ *
+ * The core: the smartio bus, its adapters and the pool of fabric devices
+ * found by scanning the remote trees, and borrowing and returning them.
+ */
+
+#include <linux/debugfs.h>
+#include <linux/device.h>
+#include <linux/idr.h>
+#include <linux/kernel.h>
+#include <linux/module.h>
+#include <linux/notifier.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/sysfs.h>
+#include <linux/version.h>
+
+#include "smartio.h"
+
+#ifndef SMARTIO_VERSION
+#define SMARTIO_VERSION "unknown"
+#endif
+
+/* struct bus_attribute callbacks take a const bus_type since 6.4. */
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+#define smartio_bus_type_t const struct bus_type
+#else
+#define smartio_bus_type_t struct bus_type
+#endif
+
+/* Depth of switch levels a scan follows; PCIe allows far fewer in practice. */
+#define SMARTIO_MAX_DEPTH	16
+
+static bool autoborrow_transparent;
+module_param(autoborrow_transparent, bool, 0444);
+MODULE_PARM_DESC(autoborrow_transparent,
+		 "Borrow every available fabric device a scan finds (default: 0); also scans each adapter as it is bound");
+
+/*
+ * smartio_lock serializes scan, borrow, return and adapter (un)registration
+ * and protects the adapter list and the pools. It nests outside
+ * pci_lock_rescan_remove(). It is never held while a pool device is
+ * unregistered, since its store methods take it.
+ */
+DEFINE_MUTEX(smartio_lock);
+static LIST_HEAD(smartio_adapters);	/* smartio_lock */
+static DEFINE_IDA(smartio_adapter_ida);
+
+/*
+ * Borrowed devices and their PCI devices. The PCI bus notifier runs inside
+ * PCI device removal, possibly under smartio_lock, so it uses this
+ * spinlock only.
+ */
+static DEFINE_SPINLOCK(smartio_borrow_lock);
+static LIST_HEAD(smartio_borrowed);	/* smartio_borrow_lock */
+
+static struct dentry *smartio_debugfs;
+
+static const struct device_type smartio_adapter_type;
+static const struct device_type smartio_fdev_type;
+
+/*
+ * Strict boolean input: "0" or "1" (a trailing newline is fine), so typos
+ * such as "10" or "1x" are refused instead of read as true.
+ */
+static int smartio_parse_bool(const char *buf, bool *val)
+{
+	unsigned int v;
+	int ret;
+
+	ret = kstrtouint(buf, 10, &v);
+	if (ret)
+		return ret;
+	if (v > 1)
+		return -EINVAL;
+	*val = v;
+	return 0;
+}
+
+static int smartio_parse_true(const char *buf)
+{
+	bool val;
+	int ret;
+
+	ret = smartio_parse_bool(buf, &val);
+	if (ret)
+		return ret;
+	return val ? 0 : -EINVAL;
+}
+
+/**
+ * smartio_config_read() - read remote config space through the backend
+ * @adapter: the adapter
+ * @bus: remote bus number
+ * @devfn: remote device/function
+ * @where: offset in config space
+ * @size: 1, 2 or 4
+ * @val: where the value goes; all-ones if the function does not answer
+ *
+ * Return: a PCIBIOS_* code.
+ */
+int smartio_config_read(struct smartio_adapter *adapter, unsigned int bus,
+			unsigned int devfn, int where, int size, u32 *val)
+{
+	atomic64_inc(&adapter->config_reads);
+	return adapter->ops->config_read(adapter, bus, devfn, where, size, val);
+}
+
+static bool smartio_link_up(struct smartio_adapter *adapter)
+{
+	return !adapter->ops->link_up || adapter->ops->link_up(adapter);
+}
+
+/* Pool devices */
+
+static struct pci_dev *smartio_fdev_pdev(struct smartio_fdev *fdev)
+{
+	struct pci_dev *pdev;
+
+	spin_lock(&smartio_borrow_lock);
+	pdev = pci_dev_get(fdev->pdev);
+	spin_unlock(&smartio_borrow_lock);
+	return pdev;
+}
+
+static void smartio_fdev_uevent(struct smartio_fdev *fdev, bool borrowed)
+{
+	char state[32];
+	char *envp[] = { state, NULL };
+
+	snprintf(state, sizeof(state), "SMARTIO_STATE=%s",
+		 borrowed ? "borrowed" : "available");
+	kobject_uevent_env(&fdev->dev.kobj, KOBJ_CHANGE, envp);
+}
+
+/* A config read for scanning: counted in the adapter's per-scan total. */
+static u32 smartio_scan_read(struct smartio_adapter *adapter, u8 bus,
+			     u8 devfn, int where, int size)
+{
+	u32 val;
+
+	adapter->scan_config_reads++;
+	if (smartio_config_read(adapter, bus, devfn, where, size, &val))
+		return ~0U;
+	return val;
+}
+
+static void smartio_scan_write(struct smartio_adapter *adapter, u8 bus,
+			       u8 devfn, int where, int size, u32 val)
+{
+	adapter->ops->config_write(adapter, bus, devfn, where, size, val);
+}
+
+/*
+ * Size the BARs of an endpoint nobody uses yet (it is invisible to the PCI
+ * core), with decoding off while the BARs hold all-ones.
+ */
+static void smartio_fdev_size_bars(struct smartio_fdev *fdev)
+{
+	struct smartio_adapter *adapter = fdev->adapter;
+	u8 bus = fdev->bus, devfn = fdev->devfn;
+	u32 cmd, orig, mask, orig_hi, mask_hi;
+	u64 size;
+	int i, where;
+
+	cmd = smartio_scan_read(adapter, bus, devfn, PCI_COMMAND, 2);
+	smartio_scan_write(adapter, bus, devfn, PCI_COMMAND, 2,
+			   cmd & ~(PCI_COMMAND_MEMORY | PCI_COMMAND_IO));
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		struct smartio_bar *bar = &fdev->bars[i];
+
+		where = PCI_BASE_ADDRESS_0 + 4 * i;
+		orig = smartio_scan_read(adapter, bus, devfn, where, 4);
+		smartio_scan_write(adapter, bus, devfn, where, 4, ~0U);
+		mask = smartio_scan_read(adapter, bus, devfn, where, 4);
+		smartio_scan_write(adapter, bus, devfn, where, 4, orig);
+		if (!mask || mask == ~0U)
+			continue;
+
+		if (orig & PCI_BASE_ADDRESS_SPACE_IO) {
+			mask &= PCI_BASE_ADDRESS_IO_MASK;
+			if (!(mask & 0xffff0000))
+				mask |= 0xffff0000;
+			bar->flags = IORESOURCE_IO;
+			bar->size = (u32)(~mask + 1);
+			continue;
+		}
+
+		bar->flags = IORESOURCE_MEM;
+		if (orig & PCI_BASE_ADDRESS_MEM_PREFETCH)
+			bar->flags |= IORESOURCE_PREFETCH;
+		mask &= PCI_BASE_ADDRESS_MEM_MASK;
+		if ((orig & PCI_BASE_ADDRESS_MEM_TYPE_MASK) ==
+		    PCI_BASE_ADDRESS_MEM_TYPE_64 && i < PCI_STD_NUM_BARS - 1) {
+			bar->flags |= IORESOURCE_MEM_64;
+			orig_hi = smartio_scan_read(adapter, bus, devfn,
+						    where + 4, 4);
+			smartio_scan_write(adapter, bus, devfn, where + 4, 4,
+					   ~0U);
+			mask_hi = smartio_scan_read(adapter, bus, devfn,
+						    where + 4, 4);
+			smartio_scan_write(adapter, bus, devfn, where + 4, 4,
+					   orig_hi);
+			size = ~(((u64)mask_hi << 32) | mask) + 1;
+			i++;
+		} else {
+			size = (u32)(~mask + 1);
+		}
+		bar->size = size;
+	}
+
+	smartio_scan_write(adapter, bus, devfn, PCI_COMMAND, 2, cmd);
+}
+
+static u64 smartio_fdev_needed(struct smartio_fdev *fdev, bool pref)
+{
+	u64 sum = 0;
+	int i;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		struct smartio_bar *bar = &fdev->bars[i];
+
+		if (!(bar->flags & IORESOURCE_MEM))
+			continue;
+		if (!!(bar->flags & IORESOURCE_PREFETCH) == pref)
+			sum += bar->size;
+	}
+	return sum;
+}
+
+static u64 smartio_aperture_size(struct smartio_adapter *adapter, bool pref)
+{
+	u64 sum = 0;
+	unsigned int i;
+
+	for (i = 0; i < adapter->info.nr_windows; i++) {
+		struct resource *r = &adapter->info.windows[i].res;
+
+		if (!!(r->flags & IORESOURCE_PREFETCH) == pref)
+			sum += resource_size(r);
+	}
+	return sum;
+}
+
+static void smartio_fdev_release(struct device *dev)
+{
+	kfree(to_smartio_fdev(dev));
+}
+
+static struct smartio_fdev *smartio_fdev_find(struct smartio_adapter *adapter,
+					      u32 fdid)
+{
+	struct smartio_fdev *fdev;
+
+	list_for_each_entry(fdev, &adapter->fdevs, node)
+		if (fdev->fdid == fdid)
+			return fdev;
+	return NULL;
+}
+
+static struct smartio_fdev *smartio_fdev_add(struct smartio_adapter *adapter,
+					     u8 bus, u8 devfn, u32 id)
+{
+	struct smartio_fdev *fdev;
+	u32 val;
+	int ret;
+
+	fdev = kzalloc(sizeof(*fdev), GFP_KERNEL);
+	if (!fdev)
+		return ERR_PTR(-ENOMEM);
+
+	fdev->adapter = adapter;
+	fdev->bus = bus;
+	fdev->devfn = devfn;
+	fdev->fdid = smartio_fdid(adapter->id, bus, devfn);
+	fdev->vendor = id & 0xffff;
+	fdev->device = id >> 16;
+	val = smartio_scan_read(adapter, bus, devfn, PCI_SUBSYSTEM_VENDOR_ID, 4);
+	fdev->subsystem_vendor = val & 0xffff;
+	fdev->subsystem_device = val >> 16;
+	fdev->class = smartio_scan_read(adapter, bus, devfn,
+					PCI_CLASS_REVISION, 4) >> 8;
+	INIT_LIST_HEAD(&fdev->borrowed_node);
+	smartio_fdev_size_bars(fdev);
+
+	device_initialize(&fdev->dev);
+	fdev->dev.bus = adapter->dev.bus;
+	fdev->dev.parent = &adapter->dev;
+	fdev->dev.type = &smartio_fdev_type;
+	fdev->dev.release = smartio_fdev_release;
+	ret = dev_set_name(&fdev->dev, "%x", fdev->fdid);
+	if (!ret)
+		ret = device_add(&fdev->dev);
+	if (ret) {
+		put_device(&fdev->dev);
+		return ERR_PTR(ret);
+	}
+	list_add_tail(&fdev->node, &adapter->fdevs);
+	return fdev;
+}
+
+/* Drop a pool device; the caller unregisters it once smartio_lock is free. */
+static void smartio_fdev_drop(struct smartio_fdev *fdev, struct list_head *dead)
+{
+	fdev->dead = true;
+	list_move_tail(&fdev->node, dead);
+}
+
+static void smartio_fdevs_unregister(struct list_head *dead)
+{
+	struct smartio_fdev *fdev, *tmp;
+
+	list_for_each_entry_safe(fdev, tmp, dead, node) {
+		list_del_init(&fdev->node);
+		device_unregister(&fdev->dev);
+	}
+}
+
+/* Borrow and return */
+
+static void smartio_report_nospace(struct smartio_fdev *fdev)
+{
+	struct smartio_adapter *adapter = fdev->adapter;
+
+	dev_err(&fdev->dev,
+		"BARs do not fit the aperture of %s: need %llu KiB non-prefetchable + %llu KiB prefetchable, aperture has %llu KiB + %llu KiB\n",
+		dev_name(&adapter->dev),
+		smartio_fdev_needed(fdev, false) >> 10,
+		smartio_fdev_needed(fdev, true) >> 10,
+		smartio_aperture_size(adapter, false) >> 10,
+		smartio_aperture_size(adapter, true) >> 10);
+}
+
+static int smartio_borrow_locked(struct smartio_fdev *fdev)
+{
+	struct smartio_adapter *adapter = fdev->adapter;
+	struct pci_dev *pdev;
+	u32 id;
+	int ret;
+
+	lockdep_assert_held(&smartio_lock);
+	if (fdev->dead)
+		return -ENODEV;
+	if (fdev->pdev)
+		return -EBUSY;
+	if (!smartio_link_up(adapter))
+		return -ENODEV;
+	if (smartio_config_read(adapter, fdev->bus, fdev->devfn, PCI_VENDOR_ID,
+				4, &id) ||
+	    id != ((u32)fdev->device << 16 | fdev->vendor))
+		return -ENODEV;
+
+	pci_lock_rescan_remove();
+	pdev = smartio_host_attach(adapter, fdev->bus, fdev->devfn);
+	if (IS_ERR(pdev)) {
+		pci_unlock_rescan_remove();
+		if (PTR_ERR(pdev) == -ENOSPC)
+			smartio_report_nospace(fdev);
+		return PTR_ERR(pdev);
+	}
+
+	/* Under the rescan lock, so no removal can slip in before this. */
+	spin_lock(&smartio_borrow_lock);
+	fdev->pdev = pdev;
+	list_add_tail(&fdev->borrowed_node, &smartio_borrowed);
+	spin_unlock(&smartio_borrow_lock);
+	ret = sysfs_create_link(&fdev->dev.kobj, &pdev->dev.kobj, "pci_dev");
+	pci_unlock_rescan_remove();
+	if (ret)
+		dev_warn(&fdev->dev, "no pci_dev link: %d\n", ret);
+
+	dev_info(&fdev->dev, "borrowed as %s\n", pci_name(pdev));
+	smartio_fdev_uevent(fdev, true);
+	return 0;
+}
+
+static int smartio_return_locked(struct smartio_fdev *fdev)
+{
+	struct pci_dev *pdev;
+
+	lockdep_assert_held(&smartio_lock);
+	if (fdev->dead)
+		return -ENODEV;
+	pdev = smartio_fdev_pdev(fdev);
+	if (!pdev)
+		return -EINVAL;
+
+	/* The PCI bus notifier puts it back in the pool. */
+	pci_stop_and_remove_bus_device_locked(pdev);
+	pci_dev_put(pdev);
+	return 0;
+}
+
+/*
+ * Whoever removes a borrowed PCI device (return, the PCI core's own
+ * "remove" attribute, adapter teardown), it goes back to the pool here.
+ */
+static int smartio_pci_notify(struct notifier_block *nb, unsigned long action,
+			      void *data)
+{
+	struct pci_dev *pdev = to_pci_dev(data);
+	struct smartio_fdev *fdev, *found = NULL;
+
+	if (action != BUS_NOTIFY_DEL_DEVICE)
+		return NOTIFY_DONE;
+
+	spin_lock(&smartio_borrow_lock);
+	list_for_each_entry(fdev, &smartio_borrowed, borrowed_node) {
+		if (fdev->pdev == pdev) {
+			found = fdev;
+			list_del_init(&fdev->borrowed_node);
+			fdev->pdev = NULL;
+			get_device(&fdev->dev);
+			break;
+		}
+	}
+	spin_unlock(&smartio_borrow_lock);
+	if (!found)
+		return NOTIFY_DONE;
+
+	smartio_host_hide(found->adapter, found->bus, found->devfn);
+	sysfs_remove_link(&found->dev.kobj, "pci_dev");
+	dev_info(&found->dev, "returned\n");
+	smartio_fdev_uevent(found, false);
+	put_device(&found->dev);
+	pci_dev_put(pdev);
+	return NOTIFY_OK;
+}
+
+static struct notifier_block smartio_pci_nb = {
+	.notifier_call = smartio_pci_notify,
+};
+
+/* Scan */
+
+static void smartio_scan_bus(struct smartio_adapter *adapter, u8 bus,
+			     unsigned long *visited, int depth)
+{
+	unsigned int dev, fn;
+	u32 id, hdr;
+	u8 sec;
+
+	if (depth > SMARTIO_MAX_DEPTH || test_and_set_bit(bus, visited))
+		return;
+
+	for (dev = 0; dev < 32; dev++) {
+		for (fn = 0; fn < 8; fn++) {
+			u8 devfn = PCI_DEVFN(dev, fn);
+			struct smartio_fdev *fdev;
+			u32 fdid;
+
+			id = smartio_scan_read(adapter, bus, devfn,
+					       PCI_VENDOR_ID, 4);
+			if ((id & 0xffff) == 0xffff || (id & 0xffff) == 0) {
+				if (fn == 0)
+					break;
+				continue;
+			}
+			hdr = smartio_scan_read(adapter, bus, devfn,
+						PCI_HEADER_TYPE, 1);
+
+			if ((hdr & 0x7f) == PCI_HEADER_TYPE_BRIDGE) {
+				sec = smartio_scan_read(adapter, bus, devfn,
+							PCI_SECONDARY_BUS, 1);
+				if (sec > bus && sec <= adapter->info.bus_end)
+					smartio_scan_bus(adapter, sec, visited,
+							 depth + 1);
+			} else if ((hdr & 0x7f) == PCI_HEADER_TYPE_NORMAL) {
+				fdid = smartio_fdid(adapter->id, bus, devfn);
+				fdev = smartio_fdev_find(adapter, fdid);
+				if (!fdev)
+					fdev = smartio_fdev_add(adapter, bus,
+								devfn, id);
+				if (IS_ERR(fdev))
+					dev_warn(&adapter->dev,
+						 "cannot add %02x:%02x.%d: %ld\n",
+						 bus, dev, fn, PTR_ERR(fdev));
+				else
+					fdev->seen = true;
+			}
+
+			if (fn == 0 && !(hdr & 0x80))
+				break;
+		}
+	}
+}
+
+/*
+ * Drop available devices that no longer answer with the ids they had, so a
+ * slot whose device changed is re-added under the same name by the scan.
+ */
+static void smartio_scan_prune(struct smartio_adapter *adapter,
+			       struct list_head *dead)
+{
+	struct smartio_fdev *fdev, *tmp;
+	u32 id;
+
+	lockdep_assert_held(&smartio_lock);
+	adapter->scan_config_reads = 0;
+	list_for_each_entry_safe(fdev, tmp, &adapter->fdevs, node) {
+		if (fdev->pdev)
+			continue;
+		id = smartio_scan_read(adapter, fdev->bus, fdev->devfn,
+				       PCI_VENDOR_ID, 4);
+		if (id != ((u32)fdev->device << 16 | fdev->vendor))
+			smartio_fdev_drop(fdev, dead);
+	}
+}
+
+static void smartio_scan_adapter(struct smartio_adapter *adapter,
+				 struct list_head *dead)
+{
+	struct smartio_fdev *fdev, *tmp;
+	unsigned long *visited;
+
+	lockdep_assert_held(&smartio_lock);
+	if (!smartio_link_up(adapter)) {
+		dev_info(&adapter->dev, "link down, not scanned\n");
+		return;
+	}
+	visited = bitmap_zalloc(SMARTIO_NR_BUSES, GFP_KERNEL);
+	if (!visited)
+		return;
+
+	list_for_each_entry(fdev, &adapter->fdevs, node)
+		fdev->seen = false;
+	smartio_scan_bus(adapter, adapter->info.bus_start, visited, 0);
+	bitmap_free(visited);
+
+	list_for_each_entry_safe(fdev, tmp, &adapter->fdevs, node)
+		if (!fdev->seen && !fdev->pdev)
+			smartio_fdev_drop(fdev, dead);
+
+	if (!READ_ONCE(autoborrow_transparent))
+		return;
+	list_for_each_entry(fdev, &adapter->fdevs, node) {
+		int ret;
+
+		if (fdev->pdev)
+			continue;
+		ret = smartio_borrow_locked(fdev);
+		if (ret)
+			dev_warn(&fdev->dev, "autoborrow failed: %d\n", ret);
+	}
+}
+
+static void smartio_scan_all(void)
+{
+	struct smartio_adapter *adapter;
+	LIST_HEAD(dead);
+
+	/* Pruned devices must be gone from sysfs before their slot is re-added. */
+	mutex_lock(&smartio_lock);
+	list_for_each_entry(adapter, &smartio_adapters, node)
+		if (smartio_link_up(adapter))
+			smartio_scan_prune(adapter, &dead);
+	mutex_unlock(&smartio_lock);
+	smartio_fdevs_unregister(&dead);
+
+	mutex_lock(&smartio_lock);
+	list_for_each_entry(adapter, &smartio_adapters, node)
+		smartio_scan_adapter(adapter, &dead);
+	mutex_unlock(&smartio_lock);
+	smartio_fdevs_unregister(&dead);
+}
+
+/* Bus attributes */
+
+static ssize_t scan_store(smartio_bus_type_t *bus, const char *buf,
+			  size_t count)
+{
+	int ret;
+
+	ret = smartio_parse_true(buf);
+	if (ret)
+		return ret;
+	smartio_scan_all();
+	return count;
+}
+static BUS_ATTR_WO(scan);
+
+static ssize_t autoborrow_transparent_show(smartio_bus_type_t *bus, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(autoborrow_transparent));
+}
+
+static ssize_t autoborrow_transparent_store(smartio_bus_type_t *bus,
+					    const char *buf, size_t count)
+{
+	struct smartio_adapter *adapter;
+	char env[32];
+	char *envp[] = { env, NULL };
+	bool val;
+	int ret;
+
+	ret = smartio_parse_bool(buf, &val);
+	if (ret)
+		return ret;
+
+	mutex_lock(&smartio_lock);
+	WRITE_ONCE(autoborrow_transparent, val);
+	snprintf(env, sizeof(env), "SMARTIO_AUTOBORROW=%d", val);
+	list_for_each_entry(adapter, &smartio_adapters, node)
+		kobject_uevent_env(&adapter->dev.kobj, KOBJ_CHANGE, envp);
+	mutex_unlock(&smartio_lock);
+	return count;
+}
+static BUS_ATTR_RW(autoborrow_transparent);
+
+static struct attribute *smartio_bus_attrs[] = {
+	&bus_attr_scan.attr,
+	&bus_attr_autoborrow_transparent.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(smartio_bus);
+
+static struct bus_type smartio_bus_type = {
+	.name = "smartio",
+	.bus_groups = smartio_bus_groups,
+};
+
+/* Adapter attributes */
+
+static ssize_t backend_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%s\n", to_smartio_adapter(dev)->info.backend);
+}
+static DEVICE_ATTR_RO(backend);
+
+static ssize_t domain_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	int domain = smartio_host_domain(to_smartio_adapter(dev));
+
+	if (domain < 0)
+		return domain;
+	return sysfs_emit(buf, "%04x\n", domain);
+}
+static DEVICE_ATTR_RO(domain);
+
+static ssize_t bus_range_show(struct device *dev, struct device_attribute *attr,
+			      char *buf)
+{
+	struct smartio_adapter *adapter = to_smartio_adapter(dev);
+
+	return sysfs_emit(buf, "%02x-%02x\n", adapter->info.bus_start,
+			  adapter->info.bus_end);
+}
+static DEVICE_ATTR_RO(bus_range);
+
+static ssize_t aperture_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	struct smartio_adapter *adapter = to_smartio_adapter(dev);
+	unsigned int i;
+	int len = 0;
+
+	for (i = 0; i < adapter->info.nr_windows; i++) {
+		struct resource *r = &adapter->info.windows[i].res;
+
+		len += sysfs_emit_at(buf, len, "%s %#llx-%#llx\n",
+				     r->flags & IORESOURCE_PREFETCH ? "pref" : "mem",
+				     (unsigned long long)r->start,
+				     (unsigned long long)r->end);
+	}
+	return len;
+}
+static DEVICE_ATTR_RO(aperture);
+
+static ssize_t aperture_size_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	struct smartio_adapter *adapter = to_smartio_adapter(dev);
+
+	return sysfs_emit(buf, "%llu\n", smartio_aperture_size(adapter, false) +
+			  smartio_aperture_size(adapter, true));
+}
+static DEVICE_ATTR_RO(aperture_size);
+
+static ssize_t link_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  smartio_link_up(to_smartio_adapter(dev)) ? "up" : "down");
+}
+static DEVICE_ATTR_RO(link);
+
+static struct attribute *smartio_adapter_attrs[] = {
+	&dev_attr_backend.attr,
+	&dev_attr_domain.attr,
+	&dev_attr_bus_range.attr,
+	&dev_attr_aperture.attr,
+	&dev_attr_aperture_size.attr,
+	&dev_attr_link.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(smartio_adapter);
+
+static void smartio_adapter_release(struct device *dev)
+{
+	struct smartio_adapter *adapter = to_smartio_adapter(dev);
+
+	ida_free(&smartio_adapter_ida, adapter->id);
+	kfree(adapter);
+}
+
+static const struct device_type smartio_adapter_type = {
+	.name = "smartio_adapter",
+	.groups = smartio_adapter_groups,
+	.release = smartio_adapter_release,
+};
+
+/* Pool device attributes */
+
+static ssize_t fdid_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%x\n", to_smartio_fdev(dev)->fdid);
+}
+static DEVICE_ATTR_RO(fdid);
+
+#define SMARTIO_FDEV_ID_ATTR(field, fmt)				\
+static ssize_t field##_show(struct device *dev,				\
+			    struct device_attribute *attr, char *buf)	\
+{									\
+	return sysfs_emit(buf, fmt "\n", to_smartio_fdev(dev)->field);	\
+}									\
+static DEVICE_ATTR_RO(field)
+
+SMARTIO_FDEV_ID_ATTR(vendor, "0x%04x");
+SMARTIO_FDEV_ID_ATTR(device, "0x%04x");
+SMARTIO_FDEV_ID_ATTR(subsystem_vendor, "0x%04x");
+SMARTIO_FDEV_ID_ATTR(subsystem_device, "0x%04x");
+SMARTIO_FDEV_ID_ATTR(class, "0x%06x");
+
+static ssize_t adapter_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%s\n",
+			  dev_name(&to_smartio_fdev(dev)->adapter->dev));
+}
+static DEVICE_ATTR_RO(adapter);
+
+static ssize_t remote_address_show(struct device *dev,
+				   struct device_attribute *attr, char *buf)
+{
+	struct smartio_fdev *fdev = to_smartio_fdev(dev);
+
+	return sysfs_emit(buf, "%02x:%02x.%d\n", fdev->bus,
+			  PCI_SLOT(fdev->devfn), PCI_FUNC(fdev->devfn));
+}
+static DEVICE_ATTR_RO(remote_address);
+
+static ssize_t resources_show(struct device *dev, struct device_attribute *attr,
+			      char *buf)
+{
+	struct smartio_fdev *fdev = to_smartio_fdev(dev);
+	int i, len = 0;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		struct smartio_bar *bar = &fdev->bars[i];
+
+		if (!bar->size)
+			continue;
+		len += sysfs_emit_at(buf, len, "%d %s %s %llu\n", i,
+				     bar->flags & IORESOURCE_IO ? "io" :
+				     bar->flags & IORESOURCE_MEM_64 ? "mem64" : "mem32",
+				     bar->flags & IORESOURCE_PREFETCH ? "pref" : "nopref",
+				     bar->size);
+	}
+	return len;
+}
+static DEVICE_ATTR_RO(resources);
+
+static ssize_t aperture_needed_show(struct device *dev,
+				    struct device_attribute *attr, char *buf)
+{
+	struct smartio_fdev *fdev = to_smartio_fdev(dev);
+
+	return sysfs_emit(buf, "%llu\n", smartio_fdev_needed(fdev, false) +
+			  smartio_fdev_needed(fdev, true));
+}
+static DEVICE_ATTR_RO(aperture_needed);
+
+static ssize_t state_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	struct smartio_fdev *fdev = to_smartio_fdev(dev);
+	bool borrowed;
+
+	spin_lock(&smartio_borrow_lock);
+	borrowed = fdev->pdev;
+	spin_unlock(&smartio_borrow_lock);
+	return sysfs_emit(buf, "%s\n", borrowed ? "borrowed" : "available");
+}
+static DEVICE_ATTR_RO(state);
+
+static ssize_t borrow_store(struct device *dev, struct device_attribute *attr,
+			    const char *buf, size_t count)
+{
+	int ret;
+
+	ret = smartio_parse_true(buf);
+	if (ret)
+		return ret;
+	mutex_lock(&smartio_lock);
+	ret = smartio_borrow_locked(to_smartio_fdev(dev));
+	mutex_unlock(&smartio_lock);
+	return ret ?: count;
+}
+static DEVICE_ATTR_WO(borrow);
+
+static ssize_t return_store(struct device *dev, struct device_attribute *attr,
+			    const char *buf, size_t count)
+{
+	int ret;
+
+	ret = smartio_parse_true(buf);
+	if (ret)
+		return ret;
+	mutex_lock(&smartio_lock);
+	ret = smartio_return_locked(to_smartio_fdev(dev));
+	mutex_unlock(&smartio_lock);
+	return ret ?: count;
+}
+static DEVICE_ATTR_WO(return);
+
+static struct attribute *smartio_fdev_attrs[] = {
+	&dev_attr_fdid.attr,
+	&dev_attr_vendor.attr,
+	&dev_attr_device.attr,
+	&dev_attr_subsystem_vendor.attr,
+	&dev_attr_subsystem_device.attr,
+	&dev_attr_class.attr,
+	&dev_attr_adapter.attr,
+	&dev_attr_remote_address.attr,
+	&dev_attr_resources.attr,
+	&dev_attr_aperture_needed.attr,
+	&dev_attr_state.attr,
+	&dev_attr_borrow.attr,
+	&dev_attr_return.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(smartio_fdev);
+
+static const struct device_type smartio_fdev_type = {
+	.name = "smartio_fabric_device",
+	.groups = smartio_fdev_groups,
+};
+
+/* Adapters */
+
+static int smartio_scan_reads_get(void *data, u64 *val)
+{
+	struct smartio_adapter *adapter = data;
+
+	mutex_lock(&smartio_lock);
+	*val = adapter->scan_config_reads;
+	mutex_unlock(&smartio_lock);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(smartio_scan_reads_fops, smartio_scan_reads_get,
+			 NULL, "%llu\n");
+
+static int smartio_config_reads_get(void *data, u64 *val)
+{
+	struct smartio_adapter *adapter = data;
+
+	*val = atomic64_read(&adapter->config_reads);
+	return 0;
+}
+DEFINE_DEBUGFS_ATTRIBUTE(smartio_config_reads_fops, smartio_config_reads_get,
+			 NULL, "%llu\n");
+
+/**
+ * smartio_adapter_register() - add an NTB adapter
+ * @parent: the backend's device for it
+ * @ops: backend operations
+ * @info: bus range and aperture; copied
+ * @priv: backend private data, in adapter->priv
+ *
+ * Creates "adapter<N>" on the smartio bus and the synthetic PCI host bridge
+ * over its remote tree. With autoborrow_transparent set, scans it too.
+ *
+ * Return: the adapter or an ERR_PTR.
+ */
+struct smartio_adapter *
+smartio_adapter_register(struct device *parent,
+			 const struct smartio_adapter_ops *ops,
+			 const struct smartio_adapter_info *info, void *priv)
+{
+	struct smartio_adapter *adapter;
+	LIST_HEAD(dead);
+	int ret;
+
+	adapter = kzalloc(sizeof(*adapter), GFP_KERNEL);
+	if (!adapter)
+		return ERR_PTR(-ENOMEM);
+	ret = ida_alloc_max(&smartio_adapter_ida, 0xfff, GFP_KERNEL);
+	if (ret < 0) {
+		kfree(adapter);
+		return ERR_PTR(ret);
+	}
+	adapter->id = ret;
+	adapter->ops = ops;
+	adapter->priv = priv;
+	adapter->info = *info;
+	INIT_LIST_HEAD(&adapter->fdevs);
+	INIT_LIST_HEAD(&adapter->node);
+
+	device_initialize(&adapter->dev);
+	adapter->dev.bus = &smartio_bus_type;
+	adapter->dev.parent = parent;
+	adapter->dev.type = &smartio_adapter_type;
+	ret = dev_set_name(&adapter->dev, "adapter%d", adapter->id);
+	if (!ret)
+		ret = device_add(&adapter->dev);
+	if (ret)
+		goto put_adapter;
+
+	ret = smartio_host_create(adapter);
+	if (ret)
+		goto del_adapter;
+
+	adapter->debugfs = debugfs_create_dir(dev_name(&adapter->dev),
+					      smartio_debugfs);
+	debugfs_create_file_unsafe("config_reads", 0444, adapter->debugfs,
+				   adapter, &smartio_config_reads_fops);
+	debugfs_create_file_unsafe("scan_config_reads", 0444, adapter->debugfs,
+				   adapter, &smartio_scan_reads_fops);
+
+	mutex_lock(&smartio_lock);
+	list_add_tail(&adapter->node, &smartio_adapters);
+	if (READ_ONCE(autoborrow_transparent))
+		smartio_scan_adapter(adapter, &dead);
+	mutex_unlock(&smartio_lock);
+	smartio_fdevs_unregister(&dead);
+	return adapter;
+
+del_adapter:
+	device_del(&adapter->dev);
+put_adapter:
+	put_device(&adapter->dev);
+	return ERR_PTR(ret);
+}
+
+/**
+ * smartio_adapter_unregister() - remove an NTB adapter
+ * @adapter: the adapter
+ *
+ * Every device borrowed through it is unbound and removed, as on a
+ * surprise removal of the adapter; then the pool behind it goes away.
+ */
+void smartio_adapter_unregister(struct smartio_adapter *adapter)
+{
+	struct smartio_fdev *fdev, *tmp;
+	LIST_HEAD(dead);
+
+	mutex_lock(&smartio_lock);
+	list_del_init(&adapter->node);
+	smartio_host_remove(adapter);
+	list_for_each_entry_safe(fdev, tmp, &adapter->fdevs, node)
+		smartio_fdev_drop(fdev, &dead);
+	mutex_unlock(&smartio_lock);
+
+	smartio_fdevs_unregister(&dead);
+	debugfs_remove_recursive(adapter->debugfs);
+	device_unregister(&adapter->dev);
+}
+
+static int __init smartio_init(void)
+{
+	int ret;
+
+	ret = bus_register(&smartio_bus_type);
+	if (ret)
+		return ret;
+	ret = bus_register_notifier(&pci_bus_type, &smartio_pci_nb);
+	if (ret)
+		goto unregister_bus;
+	smartio_debugfs = debugfs_create_dir("smartio", NULL);
+	ret = smartio_emul_init();
+	if (ret)
+		goto remove_debugfs;
+	pr_info("smartio %s loaded\n", SMARTIO_VERSION);
+	return 0;
+
+remove_debugfs:
+	debugfs_remove_recursive(smartio_debugfs);
+	bus_unregister_notifier(&pci_bus_type, &smartio_pci_nb);
+unregister_bus:
+	bus_unregister(&smartio_bus_type);
+	return ret;
+}
+
+static void __exit smartio_exit(void)
+{
+	smartio_emul_exit();
+	debugfs_remove_recursive(smartio_debugfs);
+	bus_unregister_notifier(&pci_bus_type, &smartio_pci_nb);
+	bus_unregister(&smartio_bus_type);
+}
+
+module_init(smartio_init);
+module_exit(smartio_exit);
+
+MODULE_DESCRIPTION("smartio: PCIe devices behind an NTB adapter as local devices");
+MODULE_AUTHOR("smartio kernel team");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(SMARTIO_VERSION);

@@ -1,0 +1,396 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * smartio emulated adapter.
+ *
+ * Stands in for an NTB adapter in QEMU: a q35 machine with a pxb-pcie
+ * expander whose tree the guest does not enumerate (booted with
+ * "pci=noacpi pci=lastbus=127"). That hidden tree is the fabric. Its config
+ * space is reached through the q35 ECAM window; its aperture is the memory
+ * the firmware reserved for the expander's root ports (size it with the
+ * root port's mem-reserve= and pref64-reserve= on the QEMU command line, as
+ * one sets the NTB prefetchable size of a real adapter).
+ */
+
+#include <linux/bitmap.h>
+#include <linux/io.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/sizes.h>
+
+#include "smartio.h"
+
+#define SMARTIO_EMUL_PXB_DEVICE		0x000b	/* QEMU pxb-pcie */
+#define SMARTIO_EMUL_Q35_MCH		0x29c0
+#define SMARTIO_EMUL_PCIEXBAR		0x60
+
+/**
+ * struct smartio_emul - one emulated adapter
+ * @pdev: the pxb-pcie device it binds
+ * @adapter: the smartio adapter
+ * @ecam: ECAM mapping of buses @bus_start..@bus_end
+ * @bus_start: first bus of the hidden tree
+ * @bus_end: last bus of the hidden tree
+ */
+struct smartio_emul {
+	struct pci_dev *pdev;
+	struct smartio_adapter *adapter;
+	void __iomem *ecam;
+	u8 bus_start;
+	u8 bus_end;
+};
+
+static void __iomem *smartio_emul_addr(void __iomem *ecam, unsigned int bus,
+				       unsigned int devfn, int where)
+{
+	return ecam + ((bus << 20) | (devfn << 12) | where);
+}
+
+static u32 smartio_emul_read_raw(void __iomem *ecam, unsigned int bus,
+				 unsigned int devfn, int where, int size)
+{
+	void __iomem *addr = smartio_emul_addr(ecam, bus, devfn, where);
+
+	switch (size) {
+	case 1:
+		return readb(addr);
+	case 2:
+		return readw(addr);
+	default:
+		return readl(addr);
+	}
+}
+
+static bool smartio_emul_valid(struct smartio_emul *emul, unsigned int bus,
+			       int where, int size)
+{
+	if (bus < emul->bus_start || bus > emul->bus_end)
+		return false;
+	if (size != 1 && size != 2 && size != 4)
+		return false;
+	return where >= 0 && where + size <= SZ_4K && !(where & (size - 1));
+}
+
+/**
+ * smartio_emul_config_read() - &smartio_adapter_ops.config_read over ECAM
+ * @adapter: the adapter
+ * @bus: remote bus number
+ * @devfn: remote device/function
+ * @where: offset
+ * @size: 1, 2 or 4
+ * @val: the value read, all-ones on error
+ *
+ * Return: a PCIBIOS_* code.
+ */
+static int smartio_emul_config_read(struct smartio_adapter *adapter,
+				    unsigned int bus, unsigned int devfn,
+				    int where, int size, u32 *val)
+{
+	struct smartio_emul *emul = adapter->priv;
+
+	if (!smartio_emul_valid(emul, bus, where, size)) {
+		PCI_SET_ERROR_RESPONSE(val);
+		return PCIBIOS_BAD_REGISTER_NUMBER;
+	}
+	*val = smartio_emul_read_raw(emul->ecam, bus - emul->bus_start, devfn,
+				     where, size);
+	return PCIBIOS_SUCCESSFUL;
+}
+
+/**
+ * smartio_emul_config_write() - &smartio_adapter_ops.config_write over ECAM
+ * @adapter: the adapter
+ * @bus: remote bus number
+ * @devfn: remote device/function
+ * @where: offset
+ * @size: 1, 2 or 4
+ * @val: the value to write
+ *
+ * Return: a PCIBIOS_* code.
+ */
+static int smartio_emul_config_write(struct smartio_adapter *adapter,
+				     unsigned int bus, unsigned int devfn,
+				     int where, int size, u32 val)
+{
+	struct smartio_emul *emul = adapter->priv;
+	void __iomem *addr;
+
+	if (!smartio_emul_valid(emul, bus, where, size))
+		return PCIBIOS_BAD_REGISTER_NUMBER;
+	addr = smartio_emul_addr(emul->ecam, bus - emul->bus_start, devfn,
+				 where);
+	switch (size) {
+	case 1:
+		writeb(val, addr);
+		break;
+	case 2:
+		writew(val, addr);
+		break;
+	default:
+		writel(val, addr);
+		break;
+	}
+	return PCIBIOS_SUCCESSFUL;
+}
+
+static const struct smartio_adapter_ops smartio_emul_ops = {
+	.config_read = smartio_emul_config_read,
+	.config_write = smartio_emul_config_write,
+};
+
+/* The q35 host bridge tells where ECAM is and how many buses it decodes. */
+static int smartio_emul_find_ecam(u64 *base, unsigned int *nr_buses)
+{
+	struct pci_dev *mch;
+	u32 lo, hi;
+
+	mch = pci_get_domain_bus_and_slot(0, 0, PCI_DEVFN(0, 0));
+	if (!mch)
+		return -ENODEV;
+	if (mch->vendor != PCI_VENDOR_ID_INTEL ||
+	    mch->device != SMARTIO_EMUL_Q35_MCH) {
+		pci_dev_put(mch);
+		return -ENODEV;
+	}
+	pci_read_config_dword(mch, SMARTIO_EMUL_PCIEXBAR, &lo);
+	pci_read_config_dword(mch, SMARTIO_EMUL_PCIEXBAR + 4, &hi);
+	pci_dev_put(mch);
+
+	if (!(lo & 1))
+		return -ENODEV;
+	switch ((lo >> 1) & 3) {
+	case 0:
+		*nr_buses = 256;
+		break;
+	case 1:
+		*nr_buses = 128;
+		break;
+	case 2:
+		*nr_buses = 64;
+		break;
+	default:
+		return -ENODEV;
+	}
+	*base = (((u64)hi << 32) | lo) & ~((u64)*nr_buses * SZ_1M - 1);
+	return 0;
+}
+
+static bool smartio_emul_bus_has_device(void __iomem *ecam, unsigned int bus)
+{
+	unsigned int dev;
+
+	for (dev = 0; dev < 32; dev++)
+		if (smartio_emul_read_raw(ecam, bus, PCI_DEVFN(dev, 0),
+					  PCI_VENDOR_ID, 2) != 0xffff)
+			return true;
+	return false;
+}
+
+/*
+ * The hidden trees are the bus ranges ECAM decodes that the kernel did not
+ * enumerate. The Nth pxb-pcie (in bus/devfn order) owns the Nth of them,
+ * which is how QEMU numbers expanders whose bus_nr grow with their slot.
+ */
+static int smartio_emul_find_tree(void __iomem *ecam, unsigned int nr_buses,
+				  int index, u8 *start, u8 *end)
+{
+	DECLARE_BITMAP(covered, SMARTIO_NR_BUSES);
+	unsigned int bus, last, devfn;
+	int found = 0;
+
+	bitmap_zero(covered, SMARTIO_NR_BUSES);
+	for (bus = 1; bus < nr_buses; bus++) {
+		if (test_bit(bus, covered) || pci_find_bus(0, bus) ||
+		    !smartio_emul_bus_has_device(ecam, bus))
+			continue;
+
+		last = bus;
+		for (devfn = 0; devfn < 256; devfn++) {
+			u32 hdr, sub;
+
+			hdr = smartio_emul_read_raw(ecam, bus, devfn,
+						    PCI_HEADER_TYPE, 1);
+			if ((hdr & 0x7f) != PCI_HEADER_TYPE_BRIDGE)
+				continue;
+			sub = smartio_emul_read_raw(ecam, bus, devfn,
+						    PCI_SUBORDINATE_BUS, 1);
+			if (sub > last && sub < nr_buses)
+				last = sub;
+		}
+		bitmap_set(covered, bus, last - bus + 1);
+		if (found++ == index) {
+			*start = bus;
+			*end = last;
+			return 0;
+		}
+	}
+	return -ENODEV;
+}
+
+static int smartio_emul_index(struct pci_dev *pdev)
+{
+	struct pci_dev *other = NULL;
+	int index = 0;
+
+	while ((other = pci_get_device(PCI_VENDOR_ID_REDHAT,
+				       SMARTIO_EMUL_PXB_DEVICE, other))) {
+		if (pci_domain_nr(other->bus) != pci_domain_nr(pdev->bus))
+			continue;
+		if (other->bus->number < pdev->bus->number ||
+		    (other->bus->number == pdev->bus->number &&
+		     other->devfn < pdev->devfn))
+			index++;
+	}
+	return index;
+}
+
+static void smartio_emul_add_window(struct smartio_adapter_info *info,
+				    u64 start, u64 end, unsigned long flags)
+{
+	struct smartio_window *win;
+
+	if (start >= end || info->nr_windows == SMARTIO_MAX_WINDOWS)
+		return;
+	win = &info->windows[info->nr_windows++];
+	win->res.start = start;
+	win->res.end = end;
+	win->res.flags = flags;
+	win->offset = 0;
+}
+
+/* The aperture: the windows the firmware gave the root ports of the tree. */
+static void smartio_emul_find_aperture(void __iomem *ecam, unsigned int bus,
+				       struct smartio_adapter_info *info)
+{
+	unsigned int devfn;
+
+	for (devfn = 0; devfn < 256; devfn++) {
+		u32 hdr, base, limit, base_hi = 0, limit_hi = 0;
+		unsigned long flags = IORESOURCE_MEM | IORESOURCE_PREFETCH;
+
+		hdr = smartio_emul_read_raw(ecam, bus, devfn, PCI_HEADER_TYPE, 1);
+		if ((hdr & 0x7f) != PCI_HEADER_TYPE_BRIDGE)
+			continue;
+
+		base = smartio_emul_read_raw(ecam, bus, devfn, PCI_MEMORY_BASE, 2);
+		limit = smartio_emul_read_raw(ecam, bus, devfn, PCI_MEMORY_LIMIT, 2);
+		smartio_emul_add_window(info, (u64)(base & 0xfff0) << 16,
+					((u64)(limit & 0xfff0) << 16) | 0xfffff,
+					IORESOURCE_MEM);
+
+		base = smartio_emul_read_raw(ecam, bus, devfn,
+					     PCI_PREF_MEMORY_BASE, 2);
+		limit = smartio_emul_read_raw(ecam, bus, devfn,
+					      PCI_PREF_MEMORY_LIMIT, 2);
+		if ((base & PCI_PREF_RANGE_TYPE_MASK) == PCI_PREF_RANGE_TYPE_64) {
+			base_hi = smartio_emul_read_raw(ecam, bus, devfn,
+							PCI_PREF_BASE_UPPER32, 4);
+			limit_hi = smartio_emul_read_raw(ecam, bus, devfn,
+							 PCI_PREF_LIMIT_UPPER32, 4);
+			flags |= IORESOURCE_MEM_64;
+		}
+		smartio_emul_add_window(info,
+					((u64)base_hi << 32) | ((u64)(base & 0xfff0) << 16),
+					((u64)limit_hi << 32) |
+					((u64)(limit & 0xfff0) << 16) | 0xfffff,
+					flags);
+	}
+}
+
+static int smartio_emul_probe(struct pci_dev *pdev,
+			      const struct pci_device_id *id)
+{
+	struct smartio_adapter_info info = { .backend = "emul" };
+	struct smartio_adapter *adapter;
+	struct smartio_emul *emul;
+	void __iomem *ecam;
+	unsigned int nr_buses;
+	u64 base;
+	int ret;
+
+	ret = smartio_emul_find_ecam(&base, &nr_buses);
+	if (ret) {
+		pci_err(pdev, "no q35 ECAM window found\n");
+		return ret;
+	}
+
+	emul = devm_kzalloc(&pdev->dev, sizeof(*emul), GFP_KERNEL);
+	if (!emul)
+		return -ENOMEM;
+	emul->pdev = pdev;
+
+	ecam = ioremap(base, (unsigned long)nr_buses * SZ_1M);
+	if (!ecam)
+		return -ENOMEM;
+	ret = smartio_emul_find_tree(ecam, nr_buses, smartio_emul_index(pdev),
+				     &emul->bus_start, &emul->bus_end);
+	if (ret) {
+		pci_err(pdev, "no hidden PCI tree found behind this expander\n");
+		goto unmap_all;
+	}
+	smartio_emul_find_aperture(ecam, emul->bus_start, &info);
+	iounmap(ecam);
+
+	emul->ecam = ioremap(base + ((u64)emul->bus_start << 20),
+			     (unsigned long)(emul->bus_end - emul->bus_start + 1) *
+			     SZ_1M);
+	if (!emul->ecam)
+		return -ENOMEM;
+
+	info.bus_start = emul->bus_start;
+	info.bus_end = emul->bus_end;
+	adapter = smartio_adapter_register(&pdev->dev, &smartio_emul_ops,
+					   &info, emul);
+	if (IS_ERR(adapter)) {
+		ret = PTR_ERR(adapter);
+		goto unmap;
+	}
+	emul->adapter = adapter;
+	pci_set_drvdata(pdev, emul);
+	return 0;
+
+unmap_all:
+	iounmap(ecam);
+	return ret;
+unmap:
+	iounmap(emul->ecam);
+	return ret;
+}
+
+static void smartio_emul_remove(struct pci_dev *pdev)
+{
+	struct smartio_emul *emul = pci_get_drvdata(pdev);
+
+	smartio_adapter_unregister(emul->adapter);
+	iounmap(emul->ecam);
+}
+
+static const struct pci_device_id smartio_emul_ids[] = {
+	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT, SMARTIO_EMUL_PXB_DEVICE) },
+	{ }
+};
+MODULE_DEVICE_TABLE(pci, smartio_emul_ids);
+
+static struct pci_driver smartio_emul_driver = {
+	.name = "smartio_emul",
+	.id_table = smartio_emul_ids,
+	.probe = smartio_emul_probe,
+	.remove = smartio_emul_remove,
+};
+
+/**
+ * smartio_emul_init() - register the emulated adapter backend
+ *
+ * Return: 0 or a negative errno.
+ */
+int smartio_emul_init(void)
+{
+	return pci_register_driver(&smartio_emul_driver);
+}
+
+/**
+ * smartio_emul_exit() - unregister it, removing every emulated adapter
+ */
+void smartio_emul_exit(void)
+{
+	pci_unregister_driver(&smartio_emul_driver);
+}

@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * smartio synthetic PCI host bridge.
+ *
+ * The remote tree behind an adapter becomes a PCI domain of its own
+ * (0x10000 and up, like VMD), so the PCI core enumerates it, assigns BARs
+ * inside the adapter's aperture and native drivers bind unchanged. Bridges
+ * (root and switch ports) are visible from the start; endpoints answer only
+ * while they are borrowed, so the pool stays invisible to the PCI core.
+ */
+
+#include <linux/bitmap.h>
+#include <linux/idr.h>
+#include <linux/ioport.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+
+#include "smartio.h"
+
+/**
+ * struct smartio_host - synthetic host bridge over one adapter
+ * @sysdata: x86 bus sysdata; carries our PCI domain number
+ * @adapter: the adapter whose remote tree this bridge presents
+ * @bus: the root bus
+ * @busn: remote bus number range of the root bus
+ * @visible: endpoints the PCI core may see, bit (bus << 8 | devfn); set and
+ *	cleared atomically under pci_lock_rescan_remove(), read locklessly by
+ *	the config accessors
+ */
+struct smartio_host {
+	struct pci_sysdata sysdata;
+	struct smartio_adapter *adapter;
+	struct pci_bus *bus;
+	struct resource busn;
+	unsigned long *visible;
+};
+
+static DEFINE_IDA(smartio_domain_ida);
+
+static struct smartio_host *smartio_bus_to_host(struct pci_bus *bus)
+{
+	return container_of(bus->sysdata, struct smartio_host, sysdata);
+}
+
+static unsigned int smartio_bdf(unsigned int bus, unsigned int devfn)
+{
+	return (bus << 8) | devfn;
+}
+
+/*
+ * Bridges are always visible so the switch path of every slot exists in the
+ * PCI core; an endpoint only while it is borrowed.
+ */
+static bool smartio_host_visible(struct smartio_host *host, unsigned int bus,
+				 unsigned int devfn)
+{
+	struct smartio_adapter *adapter = host->adapter;
+	u32 hdr;
+
+	if (bus < adapter->info.bus_start || bus > adapter->info.bus_end)
+		return false;
+	if (test_bit(smartio_bdf(bus, devfn), host->visible))
+		return true;
+	if (smartio_config_read(adapter, bus, devfn, PCI_HEADER_TYPE, 1, &hdr))
+		return false;
+	return (hdr & 0x7f) == PCI_HEADER_TYPE_BRIDGE;
+}
+
+static int smartio_pci_read(struct pci_bus *bus, unsigned int devfn, int where,
+			    int size, u32 *val)
+{
+	struct smartio_host *host = smartio_bus_to_host(bus);
+
+	if (!smartio_host_visible(host, bus->number, devfn)) {
+		PCI_SET_ERROR_RESPONSE(val);
+		return PCIBIOS_DEVICE_NOT_FOUND;
+	}
+	return smartio_config_read(host->adapter, bus->number, devfn, where,
+				   size, val);
+}
+
+static int smartio_pci_write(struct pci_bus *bus, unsigned int devfn,
+			     int where, int size, u32 val)
+{
+	struct smartio_host *host = smartio_bus_to_host(bus);
+	struct smartio_adapter *adapter = host->adapter;
+
+	if (!smartio_host_visible(host, bus->number, devfn))
+		return PCIBIOS_DEVICE_NOT_FOUND;
+	return adapter->ops->config_write(adapter, bus->number, devfn, where,
+					  size, val);
+}
+
+static struct pci_ops smartio_pci_ops = {
+	.read = smartio_pci_read,
+	.write = smartio_pci_write,
+};
+
+static bool smartio_domain_in_use(int domain)
+{
+	struct pci_bus *bus = NULL;
+
+	while ((bus = pci_find_next_bus(bus)))
+		if (pci_domain_nr(bus) == domain)
+			return true;
+	return false;
+}
+
+/*
+ * The IDA makes concurrent adapter probes race-free among themselves; the
+ * in-use check skips domains another synthetic bridge (VMD) already took.
+ */
+static int smartio_domain_alloc(void)
+{
+	int skipped[8];
+	int nr = 0;
+	int domain;
+
+	for (;;) {
+		domain = ida_alloc_min(&smartio_domain_ida, SMARTIO_DOMAIN_START,
+				       GFP_KERNEL);
+		if (domain < 0 || !smartio_domain_in_use(domain))
+			break;
+		if (nr == ARRAY_SIZE(skipped)) {
+			ida_free(&smartio_domain_ida, domain);
+			domain = -EBUSY;
+			break;
+		}
+		skipped[nr++] = domain;
+	}
+	while (nr--)
+		ida_free(&smartio_domain_ida, skipped[nr]);
+	return domain;
+}
+
+/**
+ * smartio_host_domain() - PCI domain of an adapter's synthetic host bridge
+ * @adapter: the adapter
+ *
+ * Return: the domain number, or -ENODEV if the adapter has no host bridge.
+ */
+int smartio_host_domain(struct smartio_adapter *adapter)
+{
+	return adapter->host ? adapter->host->sysdata.domain : -ENODEV;
+}
+
+/*
+ * A firmware window of exactly the aperture's range (the ACPI host bridge
+ * the kernel was told not to enumerate) ends up below our resource when we
+ * insert it; the PCI core must allocate inside that one, or every claim
+ * conflicts with it. The firmware resource is never removed, so reading
+ * the tree here without the resource lock is safe.
+ */
+static struct resource *smartio_host_window(struct smartio_window *win)
+{
+	struct resource *child = win->res.child;
+
+	if (child && !child->sibling && child->start == win->res.start &&
+	    child->end == win->res.end)
+		return child;
+	return &win->res;
+}
+
+static void smartio_host_release_windows(struct smartio_adapter *adapter,
+					 unsigned int nr)
+{
+	while (nr--)
+		remove_resource(&adapter->info.windows[nr].res);
+}
+
+/**
+ * smartio_host_create() - create and scan the synthetic host bridge
+ * @adapter: a registered adapter whose info (bus range, aperture) is final
+ *
+ * Claims the aperture, creates the root bus in a new domain and lets the
+ * PCI core enumerate the bridges of the remote tree, keeping the bridge
+ * windows the remote side already programmed.
+ *
+ * Return: 0 or a negative errno.
+ */
+int smartio_host_create(struct smartio_adapter *adapter)
+{
+	struct smartio_adapter_info *info = &adapter->info;
+	struct pci_host_bridge *bridge;
+	struct smartio_host *host;
+	struct pci_bus *child;
+	LIST_HEAD(resources);
+	unsigned int i;
+	int ret;
+
+	host = kzalloc(sizeof(*host), GFP_KERNEL);
+	if (!host)
+		return -ENOMEM;
+	host->adapter = adapter;
+	host->visible = bitmap_zalloc(SMARTIO_NR_BUSES * 256, GFP_KERNEL);
+	if (!host->visible) {
+		ret = -ENOMEM;
+		goto free_host;
+	}
+
+	ret = smartio_domain_alloc();
+	if (ret < 0)
+		goto free_bitmap;
+	host->sysdata.domain = ret;
+	host->sysdata.node = dev_to_node(adapter->dev.parent);
+
+	host->busn.name = dev_name(&adapter->dev);
+	host->busn.start = info->bus_start;
+	host->busn.end = info->bus_end;
+	host->busn.flags = IORESOURCE_BUS;
+	pci_add_resource(&resources, &host->busn);
+
+	/* Firmware windows are top-level in iomem already: insert, not request. */
+	for (i = 0; i < info->nr_windows; i++) {
+		struct smartio_window *win = &info->windows[i];
+
+		win->res.name = dev_name(&adapter->dev);
+		ret = insert_resource(&iomem_resource, &win->res);
+		if (ret) {
+			dev_err(&adapter->dev, "aperture %pR is in use\n",
+				&win->res);
+			goto release_windows;
+		}
+		pci_add_resource_offset(&resources, smartio_host_window(win),
+					win->offset);
+	}
+
+	adapter->host = host;
+	host->bus = pci_create_root_bus(&adapter->dev, info->bus_start,
+					&smartio_pci_ops, &host->sysdata,
+					&resources);
+	if (!host->bus) {
+		ret = -ENODEV;
+		goto clear_host;
+	}
+
+	/* smartio, not pciehp or AER, owns the remote tree's events. */
+	bridge = to_pci_host_bridge(host->bus->bridge);
+	bridge->native_pcie_hotplug = 0;
+	bridge->native_shpc_hotplug = 0;
+	bridge->native_aer = 0;
+	bridge->native_pme = 0;
+	bridge->native_ltr = 0;
+	bridge->native_dpc = 0;
+
+	pci_lock_rescan_remove();
+	pci_scan_child_bus(host->bus);
+	pci_bus_claim_resources(host->bus);
+	pci_assign_unassigned_bus_resources(host->bus);
+	list_for_each_entry(child, &host->bus->children, node)
+		pcie_bus_configure_settings(child);
+	pci_bus_add_devices(host->bus);
+	pci_unlock_rescan_remove();
+
+	dev_info(&adapter->dev, "PCI domain %04x, remote buses %02x-%02x\n",
+		 host->sysdata.domain, info->bus_start, info->bus_end);
+	return 0;
+
+clear_host:
+	adapter->host = NULL;
+	pci_free_resource_list(&resources);
+release_windows:
+	smartio_host_release_windows(adapter, i);
+	ida_free(&smartio_domain_ida, host->sysdata.domain);
+free_bitmap:
+	bitmap_free(host->visible);
+free_host:
+	kfree(host);
+	return ret;
+}
+
+/**
+ * smartio_host_remove() - tear the synthetic host bridge down
+ * @adapter: the adapter
+ *
+ * Every borrowed device is unbound and removed first; the PCI bus notifier
+ * of the core puts them back in the pool.
+ */
+void smartio_host_remove(struct smartio_adapter *adapter)
+{
+	struct smartio_host *host = adapter->host;
+
+	if (!host)
+		return;
+
+	pci_lock_rescan_remove();
+	pci_stop_root_bus(host->bus);
+	pci_remove_root_bus(host->bus);
+	pci_unlock_rescan_remove();
+
+	adapter->host = NULL;
+	smartio_host_release_windows(adapter, adapter->info.nr_windows);
+	ida_free(&smartio_domain_ida, host->sysdata.domain);
+	bitmap_free(host->visible);
+	kfree(host);
+}
+
+/*
+ * Memory BARs that need aperture space. There is no I/O window; PCIe drivers
+ * do without I/O BARs.
+ */
+static unsigned int smartio_mem_bars(struct pci_dev *pdev)
+{
+	unsigned int mask = 0;
+	int i;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		struct resource *r = &pdev->resource[i];
+
+		if ((r->flags & IORESOURCE_MEM) && resource_size(r))
+			mask |= BIT(i);
+	}
+	return mask;
+}
+
+/* A BAR that failed assignment is reset, so check the ones that needed it. */
+static bool smartio_bars_assigned(struct pci_dev *pdev, unsigned int mask)
+{
+	int i;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++)
+		if ((mask & BIT(i)) && !pdev->resource[i].parent)
+			return false;
+	return true;
+}
+
+/**
+ * smartio_host_attach() - make a remote endpoint a local PCI device
+ * @adapter: the adapter it sits behind
+ * @bus: remote bus number
+ * @devfn: remote device/function
+ *
+ * Keeps BAR addresses the remote side programmed where they fit, assigns
+ * the others inside the aperture and binds the native driver. The caller
+ * holds pci_lock_rescan_remove().
+ *
+ * Return: the PCI device with a reference held, or ERR_PTR: -ENODEV if the
+ * path or the device is gone, -ENOSPC if its BARs do not fit.
+ */
+struct pci_dev *smartio_host_attach(struct smartio_adapter *adapter,
+				    u8 bus, u8 devfn)
+{
+	struct smartio_host *host = adapter->host;
+	struct pci_bus *pbus;
+	struct pci_dev *pdev;
+	unsigned int mask;
+	int i;
+
+	if (!host)
+		return ERR_PTR(-ENODEV);
+	pbus = pci_find_bus(host->sysdata.domain, bus);
+	if (!pbus)
+		return ERR_PTR(-ENODEV);
+
+	set_bit(smartio_bdf(bus, devfn), host->visible);
+	pdev = pci_scan_single_device(pbus, devfn);
+	if (!pdev)
+		goto hide;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		struct resource *r = &pdev->resource[i];
+
+		if ((r->flags & IORESOURCE_MEM) && !(r->flags & IORESOURCE_UNSET) &&
+		    resource_size(r) && !r->parent && r->start)
+			pci_claim_resource(pdev, i);
+	}
+	mask = smartio_mem_bars(pdev);
+	pci_assign_unassigned_bus_resources(pbus);
+	if (!smartio_bars_assigned(pdev, mask)) {
+		pci_stop_and_remove_bus_device(pdev);
+		clear_bit(smartio_bdf(bus, devfn), host->visible);
+		return ERR_PTR(-ENOSPC);
+	}
+	pcie_bus_configure_settings(pbus);
+	pci_dev_get(pdev);
+	pci_bus_add_device(pdev);
+	return pdev;
+
+hide:
+	clear_bit(smartio_bdf(bus, devfn), host->visible);
+	return ERR_PTR(-ENODEV);
+}
+
+/**
+ * smartio_host_hide() - make a remote endpoint invisible to the PCI core
+ * @adapter: the adapter it sits behind
+ * @bus: remote bus number
+ * @devfn: remote device/function
+ *
+ * Called once its PCI device is removed, so a later rescan of the PCI
+ * core does not find it again.
+ */
+void smartio_host_hide(struct smartio_adapter *adapter, u8 bus, u8 devfn)
+{
+	if (adapter->host)
+		clear_bit(smartio_bdf(bus, devfn), adapter->host->visible);
+}

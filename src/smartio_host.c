@@ -279,14 +279,18 @@ free_host:
 void smartio_host_remove(struct smartio_adapter *adapter)
 {
 	struct smartio_host *host = adapter->host;
+	struct pci_host_bridge *bridge;
 
 	if (!host)
 		return;
 
+	bridge = to_pci_host_bridge(host->bus->bridge);
 	pci_lock_rescan_remove();
 	pci_stop_root_bus(host->bus);
 	pci_remove_root_bus(host->bus);
 	pci_unlock_rescan_remove();
+	/* pci_remove_root_bus() only deletes it; the creator's reference is ours. */
+	pci_free_host_bridge(bridge);
 
 	adapter->host = NULL;
 	smartio_host_release_windows(adapter, adapter->info.nr_windows);

@@ -1,0 +1,664 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * smartio sysfs ABI and kernel behaviour, run as root inside the QEMU guest
+ * booted with the "basic" fabric: one NVMe behind the emulated adapter's
+ * switch, one empty hot-plug slot, one native NVMe in domain 0000.
+ *
+ * SMARTIO_KO names the module (default /smartio/smartio.ko).
+ */
+#define _GNU_SOURCE
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#define BUS		"/sys/bus/smartio"
+#define DEVS		BUS "/devices"
+#define PCI_DEVS	"/sys/bus/pci/devices"
+#define CLASS_NVME	0x010802
+#define CYCLES		20
+#define MAX_WINDOWS	8
+
+static const char *ko_path(void)
+{
+	const char *ko = getenv("SMARTIO_KO");
+
+	return ko ? ko : "/smartio/smartio.ko";
+}
+
+static int run(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+	int ret;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	ret = system(cmd);
+	return WIFEXITED(ret) ? WEXITSTATUS(ret) : -1;
+}
+
+static int read_attr(const char *path, char *buf, size_t len)
+{
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	return 0;
+}
+
+/* Returns 0 or the errno of the write, as user space sees it. */
+static int write_attr(const char *path, const char *val, size_t len)
+{
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return errno;
+	n = write(fd, val, len);
+	if (n < 0)
+		err = errno;
+	close(fd);
+	return err;
+}
+
+static int write_str(const char *path, const char *val)
+{
+	return write_attr(path, val, strlen(val));
+}
+
+static int dev_attr(const char *dev, const char *attr, char *buf, size_t len)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), DEVS "/%s/%s", dev, attr);
+	return read_attr(path, buf, len);
+}
+
+static int dev_write(const char *dev, const char *attr, const char *val)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), DEVS "/%s/%s", dev, attr);
+	return write_str(path, val);
+}
+
+static bool module_loaded(void)
+{
+	return access(BUS, F_OK) == 0;
+}
+
+static int load_module(const char *params)
+{
+	return run("insmod %s %s", ko_path(), params ? params : "");
+}
+
+static int unload_module(void)
+{
+	return run("rmmod smartio");
+}
+
+/* Fabric devices of the pool: the entries of devices/ that are not adapters. */
+static int fabric_devices(char names[][32], int max)
+{
+	struct dirent *de;
+	int n = 0;
+	DIR *d;
+
+	d = opendir(DEVS);
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || !strncmp(de->d_name, "adapter", 7))
+			continue;
+		if (n < max)
+			snprintf(names[n], 32, "%.31s", de->d_name);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static bool find_class(unsigned long class, char *name)
+{
+	char names[64][32], buf[64];
+	int i, n;
+
+	n = fabric_devices(names, 64);
+	for (i = 0; i < n && i < 64; i++) {
+		if (dev_attr(names[i], "class", buf, sizeof(buf)))
+			continue;
+		if (strtoul(buf, NULL, 16) == class) {
+			strcpy(name, names[i]);
+			return true;
+		}
+	}
+	return false;
+}
+
+static int scan(void)
+{
+	return write_str(BUS "/scan", "1");
+}
+
+/* The local PCI address ("10000:83:00.0") of a borrowed device. */
+static int local_address(const char *dev, char *addr, size_t len)
+{
+	char path[PATH_MAX], target[PATH_MAX];
+	ssize_t n;
+
+	snprintf(path, sizeof(path), DEVS "/%s/pci_dev", dev);
+	n = readlink(path, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = '\0';
+	snprintf(addr, len, "%s", strrchr(target, '/') + 1);
+	return 0;
+}
+
+static bool pci_exists(const char *addr)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), PCI_DEVS "/%s", addr);
+	return access(path, F_OK) == 0;
+}
+
+/* Waits for the namespace block device below a borrowed NVMe. */
+static int wait_blockdev(const char *dev, char *blk, size_t len)
+{
+	char pattern[PATH_MAX];
+	int i;
+
+	snprintf(pattern, sizeof(pattern), DEVS "/%s/pci_dev/nvme/nvme*/nvme*n1",
+		 dev);
+	for (i = 0; i < 200; i++) {
+		char cmd[PATH_MAX + 64];
+		FILE *f;
+
+		snprintf(cmd, sizeof(cmd), "ls -d %s 2>/dev/null", pattern);
+		f = popen(cmd, "r");
+		if (f && fgets(cmd, sizeof(cmd), f)) {
+			pclose(f);
+			cmd[strcspn(cmd, "\n")] = '\0';
+			snprintf(blk, len, "/dev/%s", strrchr(cmd, '/') + 1);
+			if (access(blk, F_OK) == 0)
+				return 0;
+		} else if (f) {
+			pclose(f);
+		}
+		usleep(100000);
+	}
+	return -ETIMEDOUT;
+}
+
+static void return_all(void)
+{
+	char names[64][32], buf[32];
+	int i, n;
+
+	if (!module_loaded())
+		return;
+	write_str(BUS "/autoborrow_transparent", "0");
+	n = fabric_devices(names, 64);
+	for (i = 0; i < n && i < 64; i++)
+		if (!dev_attr(names[i], "state", buf, sizeof(buf)) &&
+		    !strcmp(buf, "borrowed"))
+			dev_write(names[i], "return", "1");
+}
+
+struct window {
+	unsigned long long start, end;
+};
+
+static int aperture(struct window *w, int max)
+{
+	char buf[512], *line, *save = NULL;
+	int n = 0;
+
+	if (read_attr(DEVS "/adapter0/aperture", buf, sizeof(buf)))
+		return -1;
+	for (line = strtok_r(buf, "\n", &save); line && n < max;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char type[8];
+
+		if (sscanf(line, "%7s %llx-%llx", type, &w[n].start,
+			   &w[n].end) == 3)
+			n++;
+	}
+	return n;
+}
+
+/* Sum of active objects of the kmalloc caches, per cache, from slabinfo. */
+static int slab_counts(char names[][32], long *counts, int max)
+{
+	char line[512];
+	FILE *f;
+	int n = 0;
+
+	f = fopen("/proc/slabinfo", "r");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f) && n < max) {
+		char name[64];
+		long active;
+
+		if (sscanf(line, "%63s %ld", name, &active) != 2)
+			continue;
+		if (strncmp(name, "kmalloc-", 8))
+			continue;
+		snprintf(names[n], 32, "%.31s", name);
+		counts[n++] = active;
+	}
+	fclose(f);
+	return n;
+}
+
+static void settle(void)
+{
+	run("sync; echo 3 > /proc/sys/vm/drop_caches");
+	sleep(1);
+}
+
+/* Fails if any kmalloc cache grew by at least one object per cycle. */
+static int slab_grown(char before_names[][32], long *before, int nb, int cycles,
+		      char *culprit)
+{
+	char names[64][32];
+	long after[64];
+	int i, j, na;
+
+	na = slab_counts(names, after, 64);
+	for (i = 0; i < na; i++)
+		for (j = 0; j < nb; j++)
+			if (!strcmp(names[i], before_names[j]) &&
+			    after[i] - before[j] >= cycles) {
+				sprintf(culprit, "%s %ld -> %ld", names[i],
+					before[j], after[i]);
+				return 1;
+			}
+	return 0;
+}
+
+/* Loading and the fabric before smartio acts */
+
+TEST(fabric_hidden_without_smartio)
+{
+	bool native = false, fabric = false;
+	struct dirent *de;
+	DIR *d;
+
+	if (module_loaded())
+		ASSERT_EQ(0, unload_module());
+
+	d = opendir(PCI_DEVS);
+	ASSERT_NE(NULL, d);
+	while ((de = readdir(d))) {
+		char path[PATH_MAX], buf[32];
+		unsigned int dom, bus;
+
+		if (sscanf(de->d_name, "%x:%x:", &dom, &bus) != 2)
+			continue;
+		if (bus >= 0x80 || dom >= 0x10000)
+			fabric = true;
+		snprintf(path, sizeof(path), PCI_DEVS "/%s/class", de->d_name);
+		if (!read_attr(path, buf, sizeof(buf)) &&
+		    strtoul(buf, NULL, 16) == CLASS_NVME && dom == 0)
+			native = true;
+	}
+	closedir(d);
+	EXPECT_TRUE(native) TH_LOG("the native NVMe must be enumerated");
+	EXPECT_FALSE(fabric) TH_LOG("no fabric device may be visible");
+}
+
+TEST(load_unload)
+{
+	char buf[64];
+
+	if (module_loaded())
+		ASSERT_EQ(0, unload_module());
+	ASSERT_EQ(0, load_module(NULL));
+	ASSERT_TRUE(module_loaded());
+	ASSERT_EQ(0, read_attr(DEVS "/adapter0/backend", buf, sizeof(buf)));
+	EXPECT_STREQ("emul", buf);
+	ASSERT_EQ(0, unload_module());
+	EXPECT_FALSE(module_loaded());
+	EXPECT_NE(0, access(DEVS "/adapter0", F_OK));
+}
+
+FIXTURE(smartio) {
+	char nvme[32];
+};
+
+FIXTURE_SETUP(smartio)
+{
+	if (!module_loaded())
+		ASSERT_EQ(0, load_module(NULL));
+	ASSERT_EQ(0, scan());
+	ASSERT_TRUE(find_class(CLASS_NVME, self->nvme))
+		TH_LOG("scan found no fabric NVMe");
+}
+
+FIXTURE_TEARDOWN(smartio)
+{
+	return_all();
+}
+
+TEST_F(smartio, adapter_attributes)
+{
+	unsigned int domain, first, last;
+	struct window w[MAX_WINDOWS];
+	unsigned long long size, sum = 0;
+	char buf[256];
+	int i, n;
+
+	ASSERT_EQ(0, read_attr(DEVS "/adapter0/domain", buf, sizeof(buf)));
+	domain = strtoul(buf, NULL, 16);
+	EXPECT_GE(domain, 0x10000);
+	ASSERT_EQ(0, read_attr(DEVS "/adapter0/bus_range", buf, sizeof(buf)));
+	ASSERT_EQ(2, sscanf(buf, "%x-%x", &first, &last));
+	EXPECT_EQ(0x80, first);
+	EXPECT_GE(last, first);
+	ASSERT_EQ(0, read_attr(DEVS "/adapter0/link", buf, sizeof(buf)));
+	EXPECT_STREQ("up", buf);
+	ASSERT_EQ(0, read_attr(DEVS "/adapter0/aperture_size", buf, sizeof(buf)));
+	size = strtoull(buf, NULL, 10);
+	n = aperture(w, MAX_WINDOWS);
+	ASSERT_GT(n, 0);
+	for (i = 0; i < n; i++)
+		sum += w[i].end - w[i].start + 1;
+	EXPECT_EQ(sum, size);
+	EXPECT_GT(size, 0);
+}
+
+TEST_F(smartio, pool_holds_endpoints_only)
+{
+	char names[64][32], buf[64];
+	int i, n, nvmes = 0;
+
+	n = fabric_devices(names, 64);
+	ASSERT_GT(n, 0);
+	for (i = 0; i < n; i++) {
+		unsigned long class;
+
+		ASSERT_EQ(0, dev_attr(names[i], "class", buf, sizeof(buf)));
+		class = strtoul(buf, NULL, 16);
+		EXPECT_NE(0x06, class >> 16) TH_LOG("%s is a bridge", names[i]);
+		if (class == CLASS_NVME)
+			nvmes++;
+		ASSERT_EQ(0, dev_attr(names[i], "state", buf, sizeof(buf)));
+		EXPECT_STREQ("available", buf);
+	}
+	/* One NVMe in the first slot; the empty slot adds nothing. */
+	EXPECT_EQ(1, nvmes);
+	EXPECT_EQ(1, n);
+}
+
+TEST_F(smartio, fdid_is_stable_and_named)
+{
+	char buf[64], before[32];
+
+	ASSERT_EQ(0, dev_attr(self->nvme, "fdid", buf, sizeof(buf)));
+	EXPECT_STREQ(self->nvme, buf);
+	ASSERT_EQ(0, dev_attr(self->nvme, "remote_address", buf, sizeof(buf)));
+	EXPECT_STREQ("83:00.0", buf);
+	EXPECT_STREQ("83000", self->nvme);
+	strcpy(before, self->nvme);
+	ASSERT_EQ(0, scan());
+	ASSERT_TRUE(find_class(CLASS_NVME, self->nvme));
+	EXPECT_STREQ(before, self->nvme);
+	ASSERT_EQ(0, dev_attr(self->nvme, "vendor", buf, sizeof(buf)));
+	EXPECT_STREQ("0x1b36", buf);
+	ASSERT_EQ(0, dev_attr(self->nvme, "device", buf, sizeof(buf)));
+	EXPECT_STREQ("0x0010", buf);
+	ASSERT_EQ(0, dev_attr(self->nvme, "adapter", buf, sizeof(buf)));
+	EXPECT_STREQ("adapter0", buf);
+	ASSERT_EQ(0, dev_attr(self->nvme, "resources", buf, sizeof(buf)));
+	EXPECT_EQ(0, strncmp(buf, "0 mem64 nopref ", 15)) TH_LOG("%s", buf);
+}
+
+TEST_F_TIMEOUT(smartio, borrow_mount_return_borrow, 300)
+{
+	struct window w[MAX_WINDOWS];
+	char addr[64], buf[256], path[PATH_MAX], blk[64], sum1[128], sum2[128];
+	unsigned int domain;
+	int i, n, bars = 0;
+	FILE *f;
+
+	ASSERT_EQ(0, dev_write(self->nvme, "borrow", "1"));
+	ASSERT_EQ(0, dev_attr(self->nvme, "state", buf, sizeof(buf)));
+	EXPECT_STREQ("borrowed", buf);
+	ASSERT_EQ(0, local_address(self->nvme, addr, sizeof(addr)));
+	ASSERT_EQ(1, sscanf(addr, "%x:", &domain));
+	EXPECT_GE(domain, 0x10000);
+	EXPECT_TRUE(pci_exists(addr));
+
+	/* Every memory BAR sits inside the aperture. */
+	n = aperture(w, MAX_WINDOWS);
+	snprintf(path, sizeof(path), PCI_DEVS "/%s/resource", addr);
+	f = fopen(path, "r");
+	ASSERT_NE(NULL, f);
+	for (i = 0; i < 6 && fgets(buf, sizeof(buf), f); i++) {
+		unsigned long long start, end, flags;
+		bool inside = false;
+		int j;
+
+		ASSERT_EQ(3, sscanf(buf, "%llx %llx %llx", &start, &end, &flags));
+		if (!(flags & 0x200) || !end)	/* IORESOURCE_MEM */
+			continue;
+		bars++;
+		for (j = 0; j < n; j++)
+			if (start >= w[j].start && end <= w[j].end)
+				inside = true;
+		EXPECT_TRUE(inside) TH_LOG("BAR %d %llx-%llx", i, start, end);
+	}
+	fclose(f);
+	EXPECT_GT(bars, 0);
+
+	snprintf(path, sizeof(path), PCI_DEVS "/%s/driver", addr);
+	ASSERT_GT(readlink(path, buf, sizeof(buf) - 1), 0);
+	ASSERT_EQ(0, wait_blockdev(self->nvme, blk, sizeof(blk)));
+
+	ASSERT_EQ(0, run("mkfs.ext4 -F -q %s && mkdir -p /mnt/st && mount %s /mnt/st", blk, blk));
+	ASSERT_EQ(0, run("dd if=/dev/urandom of=/mnt/st/data bs=1M count=16 status=none"));
+	ASSERT_EQ(0, run("sha256sum /mnt/st/data | cut -d' ' -f1 > /tmp/st.sum1 && umount /mnt/st"));
+
+	ASSERT_EQ(0, dev_write(self->nvme, "return", "1"));
+	EXPECT_FALSE(pci_exists(addr));
+	ASSERT_EQ(0, dev_attr(self->nvme, "state", buf, sizeof(buf)));
+	EXPECT_STREQ("available", buf);
+	snprintf(path, sizeof(path), DEVS "/%s/pci_dev", self->nvme);
+	EXPECT_NE(0, access(path, F_OK));
+
+	ASSERT_EQ(0, dev_write(self->nvme, "borrow", "1"));
+	ASSERT_EQ(0, wait_blockdev(self->nvme, blk, sizeof(blk)));
+	ASSERT_EQ(0, run("mount %s /mnt/st && sha256sum /mnt/st/data | cut -d' ' -f1 > /tmp/st.sum2; umount /mnt/st", blk));
+	ASSERT_EQ(0, read_attr("/tmp/st.sum1", sum1, sizeof(sum1)));
+	ASSERT_EQ(0, read_attr("/tmp/st.sum2", sum2, sizeof(sum2)));
+	EXPECT_STREQ(sum1, sum2);
+	EXPECT_EQ(64, strlen(sum1));
+}
+
+TEST_F_TIMEOUT(smartio, cycles_do_not_leak, 600)
+{
+	char names[64][32], culprit[128] = "", addr[64], blk[64];
+	long before[64];
+	int i, nb;
+
+	/* One warm-up cycle so caches that grow once are not counted. */
+	ASSERT_EQ(0, dev_write(self->nvme, "borrow", "1"));
+	ASSERT_EQ(0, wait_blockdev(self->nvme, blk, sizeof(blk)));
+	ASSERT_EQ(0, dev_write(self->nvme, "return", "1"));
+	settle();
+	nb = slab_counts(names, before, 64);
+	ASSERT_GT(nb, 0);
+
+	for (i = 0; i < CYCLES; i++) {
+		ASSERT_EQ(0, dev_write(self->nvme, "borrow", "1"));
+		ASSERT_EQ(0, local_address(self->nvme, addr, sizeof(addr)));
+		ASSERT_EQ(0, wait_blockdev(self->nvme, blk, sizeof(blk)))
+			TH_LOG("cycle %d", i);
+		ASSERT_EQ(0, dev_write(self->nvme, "return", "1"));
+		ASSERT_FALSE(pci_exists(addr));
+	}
+	settle();
+	EXPECT_EQ(0, slab_grown(names, before, nb, CYCLES, culprit))
+		TH_LOG("leak after %d cycles: %s", CYCLES, culprit);
+}
+
+TEST_F(smartio, bad_input_changes_nothing)
+{
+	static const char * const bad[] = {
+		"garbage", "\n", "2", "-1", "1x", "10", "0x1", " ", "yes",
+	};
+	const char *huge = "99999999999999999999999";
+	const char *targets[] = { BUS "/scan", NULL, NULL };
+	char borrow[PATH_MAX], ret[PATH_MAX], buf[64];
+	unsigned int i, t;
+
+	snprintf(borrow, sizeof(borrow), DEVS "/%s/borrow", self->nvme);
+	snprintf(ret, sizeof(ret), DEVS "/%s/return", self->nvme);
+	targets[1] = borrow;
+	targets[2] = ret;
+
+	for (t = 0; t < ARRAY_SIZE(targets); t++) {
+		for (i = 0; i < ARRAY_SIZE(bad); i++) {
+			EXPECT_EQ(EINVAL, write_str(targets[t], bad[i])) {
+				TH_LOG("%s <- '%s'", targets[t], bad[i]);
+			}
+		}
+		EXPECT_EQ(ERANGE, write_str(targets[t], huge));
+		/* "0" is no request to scan, borrow or return. */
+		EXPECT_EQ(EINVAL, write_str(targets[t], "0"));
+		/* An empty write is no write. */
+		EXPECT_EQ(0, write_attr(targets[t], "", 0));
+	}
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		EXPECT_EQ(EINVAL, write_str(BUS "/autoborrow_transparent", bad[i])) {
+			TH_LOG("autoborrow_transparent <- '%s'", bad[i]);
+		}
+	}
+	EXPECT_EQ(ERANGE, write_str(BUS "/autoborrow_transparent", huge));
+	ASSERT_EQ(0, read_attr(BUS "/autoborrow_transparent", buf, sizeof(buf)));
+	EXPECT_STREQ("0", buf);
+	ASSERT_EQ(0, dev_attr(self->nvme, "state", buf, sizeof(buf)));
+	EXPECT_STREQ("available", buf);
+
+	/* Return of an available device, borrow of a borrowed one. */
+	EXPECT_EQ(EINVAL, dev_write(self->nvme, "return", "1"));
+	ASSERT_EQ(0, dev_write(self->nvme, "borrow", "1"));
+	EXPECT_EQ(EBUSY, dev_write(self->nvme, "borrow", "1"));
+	ASSERT_EQ(0, dev_attr(self->nvme, "state", buf, sizeof(buf)));
+	EXPECT_STREQ("borrowed", buf);
+	ASSERT_EQ(0, dev_write(self->nvme, "return", "1"));
+
+	/* Unknown fdid: no such attribute to write. */
+	EXPECT_EQ(ENOENT, write_str(DEVS "/fffff/borrow", "1"));
+	/* Read-only attributes refuse writes. */
+	EXPECT_EQ(EACCES, dev_write(self->nvme, "state", "borrowed"));
+	EXPECT_EQ(EACCES, write_str(DEVS "/adapter0/domain", "1"));
+}
+
+TEST_F_TIMEOUT(smartio, autoborrow_attribute, 120)
+{
+	char buf[64], blk[64];
+
+	ASSERT_EQ(0, write_str(BUS "/autoborrow_transparent", "1"));
+	ASSERT_EQ(0, read_attr(BUS "/autoborrow_transparent", buf, sizeof(buf)));
+	EXPECT_STREQ("1", buf);
+	ASSERT_EQ(0, read_attr("/sys/module/smartio/parameters/autoborrow_transparent",
+			       buf, sizeof(buf)));
+	EXPECT_STREQ("Y", buf);
+	ASSERT_EQ(0, scan());
+	ASSERT_EQ(0, dev_attr(self->nvme, "state", buf, sizeof(buf)));
+	EXPECT_STREQ("borrowed", buf);
+	EXPECT_EQ(0, wait_blockdev(self->nvme, blk, sizeof(blk)));
+	/* Idempotent: writing the same value again is fine. */
+	EXPECT_EQ(0, write_str(BUS "/autoborrow_transparent", "1"));
+	ASSERT_EQ(0, write_str(BUS "/autoborrow_transparent", "0"));
+	ASSERT_EQ(0, dev_write(self->nvme, "return", "1"));
+	ASSERT_EQ(0, scan());
+	ASSERT_EQ(0, dev_attr(self->nvme, "state", buf, sizeof(buf)));
+	EXPECT_STREQ("available", buf);
+}
+
+TEST_F_TIMEOUT(smartio, autoborrow_module_parameter, 120)
+{
+	char buf[64], blk[64];
+
+	ASSERT_EQ(0, unload_module());
+	ASSERT_EQ(0, load_module("autoborrow_transparent=1"));
+	ASSERT_EQ(0, read_attr(BUS "/autoborrow_transparent", buf, sizeof(buf)));
+	EXPECT_STREQ("1", buf);
+	/* Loading with the parameter scans and borrows without a scan write. */
+	ASSERT_EQ(0, dev_attr(self->nvme, "state", buf, sizeof(buf)));
+	EXPECT_STREQ("borrowed", buf);
+	EXPECT_EQ(0, wait_blockdev(self->nvme, blk, sizeof(blk)));
+	return_all();
+	ASSERT_EQ(0, unload_module());
+	ASSERT_EQ(0, load_module(NULL));
+}
+
+TEST_F_TIMEOUT(smartio, external_pci_remove_returns, 120)
+{
+	char addr[64], path[PATH_MAX], buf[64];
+
+	ASSERT_EQ(0, dev_write(self->nvme, "borrow", "1"));
+	ASSERT_EQ(0, local_address(self->nvme, addr, sizeof(addr)));
+	snprintf(path, sizeof(path), PCI_DEVS "/%s/remove", addr);
+	ASSERT_EQ(0, write_str(path, "1"));
+	ASSERT_EQ(0, dev_attr(self->nvme, "state", buf, sizeof(buf)));
+	EXPECT_STREQ("available", buf);
+	/* A PCI rescan must not find a device that is back in the pool. */
+	ASSERT_EQ(0, write_str("/sys/bus/pci/rescan", "1"));
+	EXPECT_FALSE(pci_exists(addr));
+	ASSERT_EQ(0, dev_write(self->nvme, "borrow", "1"));
+	EXPECT_TRUE(pci_exists(addr));
+}
+
+TEST_F_TIMEOUT(smartio, rmmod_returns_borrowed, 300)
+{
+	char names[64][32], culprit[128] = "", addr[64], blk[64];
+	long before[64];
+	int i, nb;
+
+	ASSERT_EQ(0, dev_write(self->nvme, "borrow", "1"));
+	ASSERT_EQ(0, local_address(self->nvme, addr, sizeof(addr)));
+	ASSERT_EQ(0, wait_blockdev(self->nvme, blk, sizeof(blk)));
+	ASSERT_EQ(0, unload_module());
+	EXPECT_FALSE(pci_exists(addr));
+	EXPECT_FALSE(module_loaded());
+
+	settle();
+	nb = slab_counts(names, before, 64);
+	for (i = 0; i < 10; i++) {
+		ASSERT_EQ(0, load_module(NULL));
+		ASSERT_EQ(0, scan());
+		ASSERT_EQ(0, unload_module());
+	}
+	settle();
+	EXPECT_EQ(0, slab_grown(names, before, nb, 10, culprit))
+		TH_LOG("leak after 10 load cycles: %s", culprit);
+	ASSERT_EQ(0, load_module(NULL));
+}
+
+TEST_HARNESS_MAIN

@@ -16,7 +16,6 @@
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/sysfs.h>
-#include <linux/version.h>
 
 #include "smartio.h"
 
@@ -24,8 +23,11 @@
 #define SMARTIO_VERSION "unknown"
 #endif
 
-/* struct bus_attribute callbacks take a const bus_type since 6.4. */
-#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 4, 0)
+/*
+ * struct bus_attribute callbacks take a const bus_type since 6.4; Kbuild
+ * tells which kind of header we build against.
+ */
+#ifdef SMARTIO_CONST_BUS_TYPE
 #define smartio_bus_type_t const struct bus_type
 #else
 #define smartio_bus_type_t struct bus_type
@@ -129,10 +131,12 @@ static struct pci_dev *smartio_fdev_pdev(struct smartio_fdev *fdev)
 static void smartio_fdev_uevent(struct smartio_fdev *fdev, bool borrowed)
 {
 	char state[32];
-	char *envp[] = { state, NULL };
+	char *envp[2];
 
 	snprintf(state, sizeof(state), "SMARTIO_STATE=%s",
 		 borrowed ? "borrowed" : "available");
+	envp[0] = state;
+	envp[1] = NULL;
 	kobject_uevent_env(&fdev->dev.kobj, KOBJ_CHANGE, envp);
 }
 
@@ -593,7 +597,7 @@ static ssize_t autoborrow_transparent_store(smartio_bus_type_t *bus,
 {
 	struct smartio_adapter *adapter;
 	char env[32];
-	char *envp[] = { env, NULL };
+	char *envp[2];
 	bool val;
 	int ret;
 
@@ -604,6 +608,8 @@ static ssize_t autoborrow_transparent_store(smartio_bus_type_t *bus,
 	mutex_lock(&smartio_lock);
 	WRITE_ONCE(autoborrow_transparent, val);
 	snprintf(env, sizeof(env), "SMARTIO_AUTOBORROW=%d", val);
+	envp[0] = env;
+	envp[1] = NULL;
 	list_for_each_entry(adapter, &smartio_adapters, node)
 		kobject_uevent_env(&adapter->dev.kobj, KOBJ_CHANGE, envp);
 	mutex_unlock(&smartio_lock);
@@ -724,19 +730,41 @@ static ssize_t fdid_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(fdid);
 
-#define SMARTIO_FDEV_ID_ATTR(field, fmt)				\
-static ssize_t field##_show(struct device *dev,				\
-			    struct device_attribute *attr, char *buf)	\
-{									\
-	return sysfs_emit(buf, fmt "\n", to_smartio_fdev(dev)->field);	\
-}									\
-static DEVICE_ATTR_RO(field)
+/* The PCI identity, formatted as PCI sysfs does. */
+static ssize_t vendor_show(struct device *dev,
+			   struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "0x%04x\n", to_smartio_fdev(dev)->vendor);
+}
+static DEVICE_ATTR_RO(vendor);
 
-SMARTIO_FDEV_ID_ATTR(vendor, "0x%04x");
-SMARTIO_FDEV_ID_ATTR(device, "0x%04x");
-SMARTIO_FDEV_ID_ATTR(subsystem_vendor, "0x%04x");
-SMARTIO_FDEV_ID_ATTR(subsystem_device, "0x%04x");
-SMARTIO_FDEV_ID_ATTR(class, "0x%06x");
+static ssize_t device_show(struct device *dev,
+			   struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "0x%04x\n", to_smartio_fdev(dev)->device);
+}
+static DEVICE_ATTR_RO(device);
+
+static ssize_t subsystem_vendor_show(struct device *dev,
+				     struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "0x%04x\n", to_smartio_fdev(dev)->subsystem_vendor);
+}
+static DEVICE_ATTR_RO(subsystem_vendor);
+
+static ssize_t subsystem_device_show(struct device *dev,
+				     struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "0x%04x\n", to_smartio_fdev(dev)->subsystem_device);
+}
+static DEVICE_ATTR_RO(subsystem_device);
+
+static ssize_t class_show(struct device *dev,
+			  struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "0x%06x\n", to_smartio_fdev(dev)->class);
+}
+static DEVICE_ATTR_RO(class);
 
 static ssize_t adapter_show(struct device *dev, struct device_attribute *attr,
 			    char *buf)

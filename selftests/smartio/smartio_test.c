@@ -155,7 +155,7 @@ static bool find_class(unsigned long class, char *name)
 	return false;
 }
 
-static int scan(void)
+static int do_scan(void)
 {
 	return write_str(BUS "/scan", "1");
 }
@@ -230,7 +230,7 @@ struct window {
 	unsigned long long start, end;
 };
 
-static int aperture(struct window *w, int max)
+static int read_aperture(struct window *w, int max)
 {
 	char buf[512], *line, *save = NULL;
 	int n = 0;
@@ -353,7 +353,7 @@ FIXTURE_SETUP(smartio)
 {
 	if (!module_loaded())
 		ASSERT_EQ(0, load_module(NULL));
-	ASSERT_EQ(0, scan());
+	ASSERT_EQ(0, do_scan());
 	ASSERT_TRUE(find_class(CLASS_NVME, self->nvme))
 		TH_LOG("scan found no fabric NVMe");
 }
@@ -375,14 +375,15 @@ TEST_F(smartio, adapter_attributes)
 	domain = strtoul(buf, NULL, 16);
 	EXPECT_GE(domain, 0x10000);
 	ASSERT_EQ(0, read_attr(DEVS "/adapter0/bus_range", buf, sizeof(buf)));
-	ASSERT_EQ(2, sscanf(buf, "%x-%x", &first, &last));
+	n = sscanf(buf, "%x-%x", &first, &last);
+	ASSERT_EQ(2, n);
 	EXPECT_EQ(0x80, first);
 	EXPECT_GE(last, first);
 	ASSERT_EQ(0, read_attr(DEVS "/adapter0/link", buf, sizeof(buf)));
 	EXPECT_STREQ("up", buf);
 	ASSERT_EQ(0, read_attr(DEVS "/adapter0/aperture_size", buf, sizeof(buf)));
 	size = strtoull(buf, NULL, 10);
-	n = aperture(w, MAX_WINDOWS);
+	n = read_aperture(w, MAX_WINDOWS);
 	ASSERT_GT(n, 0);
 	for (i = 0; i < n; i++)
 		sum += w[i].end - w[i].start + 1;
@@ -423,7 +424,7 @@ TEST_F(smartio, fdid_is_stable_and_named)
 	EXPECT_STREQ("83:00.0", buf);
 	EXPECT_STREQ("83000", self->nvme);
 	strcpy(before, self->nvme);
-	ASSERT_EQ(0, scan());
+	ASSERT_EQ(0, do_scan());
 	ASSERT_TRUE(find_class(CLASS_NVME, self->nvme));
 	EXPECT_STREQ(before, self->nvme);
 	ASSERT_EQ(0, dev_attr(self->nvme, "vendor", buf, sizeof(buf)));
@@ -448,12 +449,13 @@ TEST_F_TIMEOUT(smartio, borrow_mount_return_borrow, 300)
 	ASSERT_EQ(0, dev_attr(self->nvme, "state", buf, sizeof(buf)));
 	EXPECT_STREQ("borrowed", buf);
 	ASSERT_EQ(0, local_address(self->nvme, addr, sizeof(addr)));
-	ASSERT_EQ(1, sscanf(addr, "%x:", &domain));
+	n = sscanf(addr, "%x:", &domain);
+	ASSERT_EQ(1, n);
 	EXPECT_GE(domain, 0x10000);
 	EXPECT_TRUE(pci_exists(addr));
 
 	/* Every memory BAR sits inside the aperture. */
-	n = aperture(w, MAX_WINDOWS);
+	n = read_aperture(w, MAX_WINDOWS);
 	snprintf(path, sizeof(path), PCI_DEVS "/%s/resource", addr);
 	f = fopen(path, "r");
 	ASSERT_NE(NULL, f);
@@ -462,7 +464,10 @@ TEST_F_TIMEOUT(smartio, borrow_mount_return_borrow, 300)
 		bool inside = false;
 		int j;
 
-		ASSERT_EQ(3, sscanf(buf, "%llx %llx %llx", &start, &end, &flags));
+		int fields = sscanf(buf, "%llx %llx %llx", &start, &end,
+				    &flags);
+
+		ASSERT_EQ(3, fields);
 		if (!(flags & 0x200) || !end)	/* IORESOURCE_MEM */
 			continue;
 		bars++;
@@ -478,7 +483,8 @@ TEST_F_TIMEOUT(smartio, borrow_mount_return_borrow, 300)
 	ASSERT_GT(readlink(path, buf, sizeof(buf) - 1), 0);
 	ASSERT_EQ(0, wait_blockdev(self->nvme, blk, sizeof(blk)));
 
-	ASSERT_EQ(0, run("mkfs.ext4 -F -q %s && mkdir -p /mnt/st && mount %s /mnt/st", blk, blk));
+	ASSERT_EQ(0, run("mkfs.ext4 -F -q %s && mkdir -p /mnt/st", blk));
+	ASSERT_EQ(0, run("mount %s /mnt/st", blk));
 	ASSERT_EQ(0, run("dd if=/dev/urandom of=/mnt/st/data bs=1M count=16 status=none"));
 	ASSERT_EQ(0, run("sha256sum /mnt/st/data | cut -d' ' -f1 > /tmp/st.sum1 && umount /mnt/st"));
 
@@ -491,7 +497,9 @@ TEST_F_TIMEOUT(smartio, borrow_mount_return_borrow, 300)
 
 	ASSERT_EQ(0, dev_write(self->nvme, "borrow", "1"));
 	ASSERT_EQ(0, wait_blockdev(self->nvme, blk, sizeof(blk)));
-	ASSERT_EQ(0, run("mount %s /mnt/st && sha256sum /mnt/st/data | cut -d' ' -f1 > /tmp/st.sum2; umount /mnt/st", blk));
+	ASSERT_EQ(0, run("mount %s /mnt/st", blk));
+	ASSERT_EQ(0, run("sha256sum /mnt/st/data | cut -d' ' -f1 > /tmp/st.sum2"));
+	ASSERT_EQ(0, run("umount /mnt/st"));
 	ASSERT_EQ(0, read_attr("/tmp/st.sum1", sum1, sizeof(sum1)));
 	ASSERT_EQ(0, read_attr("/tmp/st.sum2", sum2, sizeof(sum2)));
 	EXPECT_STREQ(sum1, sum2);
@@ -531,12 +539,13 @@ TEST_F(smartio, bad_input_changes_nothing)
 		"garbage", "\n", "2", "-1", "1x", "10", "0x1", " ", "yes",
 	};
 	const char *huge = "99999999999999999999999";
-	const char *targets[] = { BUS "/scan", NULL, NULL };
+	const char *targets[3];
 	char borrow[PATH_MAX], ret[PATH_MAX], buf[64];
 	unsigned int i, t;
 
 	snprintf(borrow, sizeof(borrow), DEVS "/%s/borrow", self->nvme);
 	snprintf(ret, sizeof(ret), DEVS "/%s/return", self->nvme);
+	targets[0] = BUS "/scan";
 	targets[1] = borrow;
 	targets[2] = ret;
 
@@ -588,7 +597,7 @@ TEST_F_TIMEOUT(smartio, autoborrow_attribute, 120)
 	ASSERT_EQ(0, read_attr("/sys/module/smartio/parameters/autoborrow_transparent",
 			       buf, sizeof(buf)));
 	EXPECT_STREQ("Y", buf);
-	ASSERT_EQ(0, scan());
+	ASSERT_EQ(0, do_scan());
 	ASSERT_EQ(0, dev_attr(self->nvme, "state", buf, sizeof(buf)));
 	EXPECT_STREQ("borrowed", buf);
 	EXPECT_EQ(0, wait_blockdev(self->nvme, blk, sizeof(blk)));
@@ -596,7 +605,7 @@ TEST_F_TIMEOUT(smartio, autoborrow_attribute, 120)
 	EXPECT_EQ(0, write_str(BUS "/autoborrow_transparent", "1"));
 	ASSERT_EQ(0, write_str(BUS "/autoborrow_transparent", "0"));
 	ASSERT_EQ(0, dev_write(self->nvme, "return", "1"));
-	ASSERT_EQ(0, scan());
+	ASSERT_EQ(0, do_scan());
 	ASSERT_EQ(0, dev_attr(self->nvme, "state", buf, sizeof(buf)));
 	EXPECT_STREQ("available", buf);
 }
@@ -652,7 +661,7 @@ TEST_F_TIMEOUT(smartio, rmmod_returns_borrowed, 300)
 	nb = slab_counts(names, before, 64);
 	for (i = 0; i < 10; i++) {
 		ASSERT_EQ(0, load_module(NULL));
-		ASSERT_EQ(0, scan());
+		ASSERT_EQ(0, do_scan());
 		ASSERT_EQ(0, unload_module());
 	}
 	settle();

@@ -7,6 +7,7 @@
  */
 
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/idr.h>
 #include <linux/kernel.h>
@@ -15,6 +16,7 @@
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/string_helpers.h>
 #include <linux/sysfs.h>
 
 #include "smartio.h"
@@ -329,14 +331,20 @@ static void smartio_fdevs_unregister(struct list_head *dead)
 static void smartio_report_nospace(struct smartio_fdev *fdev)
 {
 	struct smartio_adapter *adapter = fdev->adapter;
+	char need_mem[16], need_pref[16], have_mem[16], have_pref[16];
 
+	string_get_size(smartio_fdev_needed(fdev, false), 1, STRING_UNITS_2,
+			need_mem, sizeof(need_mem));
+	string_get_size(smartio_fdev_needed(fdev, true), 1, STRING_UNITS_2,
+			need_pref, sizeof(need_pref));
+	string_get_size(smartio_aperture_size(adapter, false), 1,
+			STRING_UNITS_2, have_mem, sizeof(have_mem));
+	string_get_size(smartio_aperture_size(adapter, true), 1,
+			STRING_UNITS_2, have_pref, sizeof(have_pref));
 	dev_err(&fdev->dev,
-		"BARs do not fit the aperture of %s: need %llu KiB non-prefetchable + %llu KiB prefetchable, aperture has %llu KiB + %llu KiB\n",
-		dev_name(&adapter->dev),
-		smartio_fdev_needed(fdev, false) >> 10,
-		smartio_fdev_needed(fdev, true) >> 10,
-		smartio_aperture_size(adapter, false) >> 10,
-		smartio_aperture_size(adapter, true) >> 10);
+		"BARs do not fit the aperture of %s: need %s non-prefetchable + %s prefetchable, aperture has %s + %s\n",
+		dev_name(&adapter->dev), need_mem, need_pref, have_mem,
+		have_pref);
 }
 
 static int smartio_borrow_locked(struct smartio_fdev *fdev)
@@ -441,6 +449,74 @@ static struct notifier_block smartio_pci_nb = {
 
 /* Scan */
 
+/* Offset of a capability in the remote function's config space, or 0. */
+static u8 smartio_find_cap(struct smartio_adapter *adapter, u8 bus, u8 devfn,
+			   u8 cap)
+{
+	u32 status, pos, id;
+	int ttl = 48;
+
+	status = smartio_scan_read(adapter, bus, devfn, PCI_STATUS, 2);
+	if (status == 0xffff || !(status & PCI_STATUS_CAP_LIST))
+		return 0;
+	pos = smartio_scan_read(adapter, bus, devfn, PCI_CAPABILITY_LIST, 1);
+	while (ttl-- && pos >= PCI_STD_HEADER_SIZEOF && pos < 0x100) {
+		pos &= ~3;
+		id = smartio_scan_read(adapter, bus, devfn, pos + PCI_CAP_LIST_ID, 1);
+		if (id == cap)
+			return pos;
+		if (id == 0xff)
+			break;
+		pos = smartio_scan_read(adapter, bus, devfn,
+					pos + PCI_CAP_LIST_NEXT, 1);
+	}
+	return 0;
+}
+
+/*
+ * A hot-plug slot of the chassis that holds a device but is powered off (the
+ * state a slot is in after a hot-add that no OS driver handled) is powered
+ * on, so the device behind it answers. Nobody else drives these slots:
+ * pciehp does not bind below our host bridge.
+ */
+static void smartio_slot_power_on(struct smartio_adapter *adapter, u8 bus,
+				  u8 devfn)
+{
+	u32 flags, sltcap, sltsta, sltctl, lnksta;
+	u8 exp;
+	int i;
+
+	exp = smartio_find_cap(adapter, bus, devfn, PCI_CAP_ID_EXP);
+	if (!exp)
+		return;
+	flags = smartio_scan_read(adapter, bus, devfn, exp + PCI_EXP_FLAGS, 2);
+	if (!(flags & PCI_EXP_FLAGS_SLOT))
+		return;
+	sltcap = smartio_scan_read(adapter, bus, devfn, exp + PCI_EXP_SLTCAP, 4);
+	if (!(sltcap & PCI_EXP_SLTCAP_PCP))
+		return;
+	sltsta = smartio_scan_read(adapter, bus, devfn, exp + PCI_EXP_SLTSTA, 2);
+	sltctl = smartio_scan_read(adapter, bus, devfn, exp + PCI_EXP_SLTCTL, 2);
+	if (!(sltsta & PCI_EXP_SLTSTA_PDS) || !(sltctl & PCI_EXP_SLTCTL_PCC))
+		return;
+
+	sltctl &= ~(PCI_EXP_SLTCTL_PCC | PCI_EXP_SLTCTL_PIC);
+	sltctl |= PCI_EXP_SLTCTL_PWR_IND_ON;
+	smartio_scan_write(adapter, bus, devfn, exp + PCI_EXP_SLTCTL, 2, sltctl);
+	dev_info(&adapter->dev, "powered on slot below %02x:%02x.%d\n", bus,
+		 PCI_SLOT(devfn), PCI_FUNC(devfn));
+
+	/* PCIe r6.0 sec 6.6.1: wait for the link, then 100 ms. */
+	for (i = 0; i < 100; i++) {
+		lnksta = smartio_scan_read(adapter, bus, devfn,
+					   exp + PCI_EXP_LNKSTA, 2);
+		if (lnksta & PCI_EXP_LNKSTA_DLLLA)
+			break;
+		usleep_range(10000, 11000);
+	}
+	msleep(100);
+}
+
 static void smartio_scan_bus(struct smartio_adapter *adapter, u8 bus,
 			     unsigned long *visited, int depth)
 {
@@ -468,6 +544,7 @@ static void smartio_scan_bus(struct smartio_adapter *adapter, u8 bus,
 						PCI_HEADER_TYPE, 1);
 
 			if ((hdr & 0x7f) == PCI_HEADER_TYPE_BRIDGE) {
+				smartio_slot_power_on(adapter, bus, devfn);
 				sec = smartio_scan_read(adapter, bus, devfn,
 							PCI_SECONDARY_BUS, 1);
 				if (sec > bus && sec <= adapter->info.bus_end)

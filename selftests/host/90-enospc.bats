@@ -1,0 +1,48 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# Host-side: a device whose BARs do not fit the adapter's aperture. QMP
+# hot-adds an NVMe with a 512 MiB controller memory buffer (a 64-bit
+# prefetchable BAR) into the basic fabric's empty slot; the aperture has
+# 256 MiB prefetchable. Runs last: the device stays in the slot.
+
+load helpers
+
+setup_file() {
+	require_guest
+	gexec 'test -d /sys/bus/smartio || insmod /smartio/smartio.ko'
+	qmp_ok '{"execute":"blockdev-add","arguments":{"driver":"null-co","node-name":"bigcmb0","size":268435456}}'
+	qmp_ok '{"execute":"device_add","arguments":{"driver":"nvme","id":"bigcmb0","serial":"bigcmb0","drive":"bigcmb0","bus":"dn1","cmb_size_mb":512}}'
+}
+
+@test "scan finds the hot-added NVMe in the empty slot" {
+	run gexec 'for i in $(seq 20); do echo 1 > /sys/bus/smartio/scan; test -e /sys/bus/smartio/devices/84000 && exit 0; sleep 1; done; exit 1'
+	[ "$status" -eq 0 ]
+	run gexec 'cat /sys/bus/smartio/devices/84000/resources'
+	[[ "$output" == *"2 mem64 pref 536870912"* ]]
+}
+
+@test "borrow of a device larger than the aperture fails with ENOSPC and says why" {
+	run gexec 'smartio_tool borrow 84000'
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"aperture"* ]]
+	run gexec 'echo 1 > /sys/bus/smartio/devices/84000/borrow'
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"No space left on device"* ]]
+	run gexec 'dmesg | grep "84000: BARs do not fit the aperture of adapter0"'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"need 16.0 KiB non-prefetchable + 512 MiB prefetchable"* ]]
+	[[ "$output" == *"aperture has 8.00 MiB + 256 MiB"* ]]
+}
+
+@test "a failed borrow leaves nothing half-attached" {
+	run gexec 'cat /sys/bus/smartio/devices/84000/state'
+	[ "$output" = "available" ]
+	run gexec 'test -e /sys/bus/smartio/devices/84000/pci_dev'
+	[ "$status" -ne 0 ]
+	run gexec 'lspci -D -s 84:00.0'
+	[ -z "$output" ]
+	# The device that fits still borrows and returns normally.
+	run gexec 'echo 1 > /sys/bus/smartio/devices/83000/borrow && echo 1 > /sys/bus/smartio/devices/83000/return'
+	[ "$status" -eq 0 ]
+}

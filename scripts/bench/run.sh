@@ -1,0 +1,23 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make bench: boots the "basic" fabric once per supported kernel and runs
+# scripts/bench/guest-bench.sh in it. Prints numbers and ratios only.
+set -euo pipefail
+. "$(dirname "$0")/../lib.sh"
+cd "$SMARTIO_TOP"
+
+scripts/deps.sh
+for k in $(scripts/kernels.sh); do
+	make KVERS="$k" > /dev/null
+	stage=$BUILD/$k/bench-stage run=$BUILD/run/bench-$k
+	rm -rf "$stage" && mkdir -p "$stage/bin"
+	cp "$BUILD/$k/smartio.ko" "$stage/"
+	cp scripts/smartio_tool scripts/bench/guest-bench.sh "$stage/bin/"
+	scripts/mkinitramfs.sh "$k" "$stage" "$BUILD/$k/bench-initrd.gz"
+	scripts/qemu-run.sh --kernel "$k" --initrd "$BUILD/$k/bench-initrd.gz" \
+		--rundir "$run" --agent --timeout 900
+	GUEST_EXEC_TIMEOUT=600 scripts/guest-exec "$run" \
+		"BENCH_RUNTIME=${BENCH_RUNTIME:-10} BENCH_CYCLES=${BENCH_CYCLES:-10} /smartio/bin/guest-bench.sh" || true
+	scripts/guest-exec "$run" poweroff > /dev/null 2>&1 || true
+done

@@ -1,0 +1,182 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make check: installs what is missing, builds for both supported kernels,
+# checks style, and runs every suite: smartio_tool's bats suite on a fake
+# sysfs on the host, then per kernel ONE guest (basic fabric) running the
+# kselftests and the guest bats suites inside, and the host-side bats suites
+# (QMP) against it. A WARN, oops, hung task or dead guest is a failure.
+# The last line is "N passed, N failed, N skipped"; the exit status is
+# non-zero if anything failed or could not run.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$SMARTIO_TOP"
+
+LOGS=$BUILD/logs
+GUEST_TIMEOUT=${GUEST_TIMEOUT:-2400}
+pass=0 fail=0 skip=0
+failed=()
+
+result() {	# result ok|fail|skip NAME
+	case "$1" in
+	ok) pass=$((pass + 1)); echo "ok - $2" ;;
+	skip) skip=$((skip + 1)); echo "ok - $2 # SKIP" ;;
+	*) fail=$((fail + 1)); failed+=("$2"); echo "not ok - $2" ;;
+	esac
+}
+
+# Counts the TAP results in FILE, naming them with PREFIX.
+tap() {
+	local prefix=$1 file=$2 line name n=0
+	while IFS= read -r line; do
+		case "$line" in
+		"ok "*"# SKIP"* | "ok "*"# skip"*)
+			name=${line#ok }; result skip "$prefix: ${name#* }"; n=$((n + 1)) ;;
+		"ok "*)
+			name=${line#ok }; result ok "$prefix: ${name#* }"; n=$((n + 1)) ;;
+		"not ok "*)
+			name=${line#not ok }; result fail "$prefix: ${name#* }"; n=$((n + 1)) ;;
+		esac
+	done < "$file"
+	[ "$n" -gt 0 ] || result fail "$prefix: ran no test"
+}
+
+host_suite() {	# host_suite KVER FILE: a host-side suite against the guest
+	local name
+	name=$(basename "$2" .bats)
+	timeout 900 bats --tap "$2" > "$LOGS/$1-host-$name.tap" 2>&1
+	cat "$LOGS/$1-host-$name.tap"
+	tap "$1 host $name" "$LOGS/$1-host-$name.tap"
+}
+
+summary() {
+	echo
+	if [ ${#failed[@]} -gt 0 ]; then
+		echo "failed:"
+		printf '  %s\n' "${failed[@]}"
+	fi
+	echo "$pass passed, $fail failed, $skip skipped"
+	[ "$fail" -eq 0 ]
+	exit $?
+}
+
+mkdir -p "$LOGS"
+echo "== dependencies"
+if ! scripts/deps.sh > "$LOGS/deps.log" 2>&1; then
+	tail -n 20 "$LOGS/deps.log"
+	result fail "install dependencies"
+	summary
+fi
+mapfile -t KVERS < <(scripts/kernels.sh)
+[ ${#KVERS[@]} -eq 2 ] || { result fail "both supported kernels present (${KVERS[*]})"; summary; }
+
+echo "== build"
+for k in "${KVERS[@]}"; do
+	if make KVERS="$k" W=1 C=2 > "$LOGS/build-$k.log" 2>&1; then
+		if grep -E "warning:|error:|: (warning|error) " "$LOGS/build-$k.log"; then
+			result fail "$k: module builds W=1 and sparse clean"
+		else
+			result ok "$k: module builds W=1 and sparse clean"
+		fi
+	else
+		tail -n 30 "$LOGS/build-$k.log"
+		result fail "$k: module builds W=1 and sparse clean"
+	fi
+done
+if perl "$KSRC/scripts/checkpatch.pl" --strict --no-tree --quiet -f src/*.c src/*.h \
+	selftests/smartio/*.c > "$LOGS/checkpatch.log" 2>&1; then
+	result ok "checkpatch --strict clean"
+else
+	cat "$LOGS/checkpatch.log"
+	result fail "checkpatch --strict clean"
+fi
+
+SELFTEST_BIN=$BUILD/selftests
+mkdir -p "$SELFTEST_BIN"
+built_tests=()
+for src in selftests/smartio/*.c; do
+	bin=$SELFTEST_BIN/$(basename "$src" .c)
+	if gcc -O2 -Wall -Werror -static -I "$KSRC/tools/testing/selftests" \
+		-o "$bin" "$src" > "$LOGS/selftest-build.log" 2>&1; then
+		built_tests+=("$bin")
+	else
+		cat "$LOGS/selftest-build.log"
+		result fail "build $(basename "$src")"
+	fi
+done
+
+echo "== smartio_tool on a fake sysfs (host)"
+for t in selftests/tool/*.bats; do
+	[ -e "$t" ] || continue
+	case "$t" in *guest*) continue ;; esac
+	timeout 300 bats --tap "$t" > "$LOGS/$(basename "$t").tap" 2>&1
+	cat "$LOGS/$(basename "$t").tap"
+	tap "host $(basename "$t" .bats)" "$LOGS/$(basename "$t").tap"
+done
+
+for k in "${KVERS[@]}"; do
+	echo "== guest $k"
+	stage=$BUILD/$k/stage run=$BUILD/run/$k
+	rm -rf "$stage" && mkdir -p "$stage/bin" "$stage/tests"
+	cp "$BUILD/$k/smartio.ko" "$stage/" 2>/dev/null
+	cp "${built_tests[@]}" "$stage/bin/" 2>/dev/null
+	cp scripts/smartio_tool "$stage/bin/" 2>/dev/null
+	cp scripts/bench/guest-bench.sh "$stage/bin/"
+	for t in selftests/tool/*guest*.bats; do
+		[ -e "$t" ] && cp "$t" "$stage/tests/"
+	done
+	if ! scripts/mkinitramfs.sh "$k" "$stage" "$BUILD/$k/initrd.gz" > "$LOGS/initrd-$k.log" 2>&1; then
+		cat "$LOGS/initrd-$k.log"
+		result fail "$k: guest initramfs"
+		continue
+	fi
+	if ! scripts/qemu-run.sh --kernel "$k" --initrd "$BUILD/$k/initrd.gz" \
+		--rundir "$run" --agent --timeout "$GUEST_TIMEOUT"; then
+		result fail "$k: guest boots"
+		continue
+	fi
+	export SMARTIO_RUNDIR=$run
+
+	# Host suites named 0* look at the guest as booted, before anything runs.
+	for t in selftests/host/0*.bats; do
+		[ -e "$t" ] && host_suite "$k" "$t"
+	done
+	for bin in "${built_tests[@]}"; do
+		name=$(basename "$bin")
+		GUEST_EXEC_TIMEOUT=1500 scripts/guest-exec "$run" "/smartio/bin/$name" \
+			> "$LOGS/$k-$name.tap" 2>&1
+		cat "$LOGS/$k-$name.tap"
+		tap "$k $name" "$LOGS/$k-$name.tap"
+	done
+	for t in "$stage"/tests/*.bats; do
+		[ -e "$t" ] || continue
+		name=$(basename "$t" .bats)
+		GUEST_EXEC_TIMEOUT=900 scripts/guest-exec "$run" \
+			"cd /smartio/tests && bats --tap $name.bats" > "$LOGS/$k-$name.tap" 2>&1
+		cat "$LOGS/$k-$name.tap"
+		tap "$k guest $name" "$LOGS/$k-$name.tap"
+	done
+	for t in selftests/host/*.bats; do
+		case "$(basename "$t")" in 0*) continue ;; esac
+		host_suite "$k" "$t"
+	done
+
+	if scripts/guest-exec "$run" true > /dev/null 2>&1; then
+		result ok "$k: guest alive after the suites"
+	else
+		result fail "$k: guest alive after the suites"
+	fi
+	GUEST_EXEC_TIMEOUT=60 scripts/guest-exec "$run" poweroff > /dev/null 2>&1
+	kill -KILL "$(cat "$run/timeout.pid" 2>/dev/null)" 2>/dev/null
+	cp "$run/serial.log" "$LOGS/serial-$k.log" 2>/dev/null
+	if grep -nE "WARNING:|BUG[: ]|Oops|Kernel panic|blocked for more than|general protection fault|list_(add|del) corruption|UBSAN|Call Trace" \
+		"$LOGS/serial-$k.log"; then
+		tail -n 60 "$LOGS/serial-$k.log"
+		result fail "$k: kernel log free of WARN, BUG, oops and hung tasks"
+	else
+		result ok "$k: kernel log free of WARN, BUG, oops and hung tasks"
+	fi
+	unset SMARTIO_RUNDIR
+done
+
+summary

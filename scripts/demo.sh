@@ -1,0 +1,24 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# make demo: installs what is missing, builds, boots the emulated "basic"
+# fabric in QEMU and walks through scan, list, borrow, mount, write and
+# return, printing what a user sees. Needs no input; exits non-zero if a
+# step fails.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+cd "$SMARTIO_TOP"
+
+scripts/deps.sh
+k=$(scripts/kernels.sh | head -n1)
+make KVERS="$k" > /dev/null
+stage=$BUILD/$k/demo-stage run=$BUILD/run/demo
+rm -rf "$stage" && mkdir -p "$stage/bin"
+cp "$BUILD/$k/smartio.ko" "$stage/"
+cp scripts/smartio_tool scripts/guest-demo.sh "$stage/bin/"
+scripts/mkinitramfs.sh "$k" "$stage" "$BUILD/$k/demo-initrd.gz"
+echo "Booting the emulated fabric (QEMU q35, TCG, kernel $k) ..."
+scripts/qemu-run.sh --kernel "$k" --initrd "$BUILD/$k/demo-initrd.gz" \
+	--rundir "$run" --agent --timeout 900
+trap 'scripts/guest-exec "$run" poweroff >/dev/null 2>&1 || true' EXIT
+GUEST_EXEC_TIMEOUT=600 scripts/guest-exec "$run" /smartio/bin/guest-demo.sh

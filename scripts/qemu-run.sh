@@ -1,0 +1,87 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# qemu-run.sh --kernel KVER --initrd FILE --rundir DIR [--topology NAME]
+#             [--timeout SECS] [--append WORDS] (--agent | --cmd COMMAND)
+#
+# Boots one test guest under TCG. DIR gets serial.log (the whole kernel
+# log), qmp.sock (QMP), agent.sock (scripts/guest-exec) and qemu.pid.
+#   --agent  boots in the background and returns once the guest agent
+#            answers; stop it with: scripts/guest-exec DIR poweroff
+#   --cmd    runs COMMAND in the guest and exits with its status
+# QEMU is killed after --timeout seconds (default 1800) in either mode.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+kver="" initrd="" rundir="" topology=basic timeout=1800 mode="" cmd="" append=""
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kernel) kver=$2; shift 2 ;;
+	--initrd) initrd=$2; shift 2 ;;
+	--rundir) rundir=$2; shift 2 ;;
+	--topology) topology=$2; shift 2 ;;
+	--timeout) timeout=$2; shift 2 ;;
+	--append) append=$2; shift 2 ;;
+	--agent) mode=agent; shift ;;
+	--cmd) mode=cmd; cmd=$2; shift 2 ;;
+	*) die "unknown option $1" ;;
+	esac
+done
+[ -n "$kver" ] && [ -n "$initrd" ] && [ -n "$rundir" ] && [ -n "$mode" ] ||
+	die "usage: see the head of $0"
+vmlinuz=$KERNELS_DIR/$kver/root/boot/vmlinuz-$kver
+[ -e "$vmlinuz" ] || die "no kernel $vmlinuz: run scripts/deps.sh"
+[ -e "$SMARTIO_TOP/scripts/topologies/$topology" ] || die "no topology $topology"
+
+mkdir -p "$rundir"
+RUNDIR=$(cd "$rundir" && pwd)
+rm -f "$RUNDIR"/{qmp.sock,agent.sock,qemu.pid,serial.log}
+
+kargs="console=ttyS0 pci=noacpi pci=lastbus=127 panic_on_warn=1 slub_debug=FZPU"
+kargs="$kargs hung_task_timeout_secs=30 panic=-1 loglevel=7 $append"
+if [ "$mode" = agent ]; then
+	kargs="$kargs sio_mode=agent"
+else
+	kargs="$kargs sio_cmd=$(printf '%s' "$cmd" | base64 -w0)"
+fi
+
+QEMU_ARGS=(
+	-M q35 -accel tcg -cpu max -smp 2 -m 1536 -display none -no-reboot
+	-kernel "$vmlinuz" -initrd "$initrd" -append "$kargs"
+	-serial "file:$RUNDIR/serial.log"
+	-serial "unix:$RUNDIR/agent.sock,server=on,wait=off"
+	-monitor none
+	-qmp "unix:$RUNDIR/qmp.sock,server=on,wait=off"
+	-device isa-debug-exit,iobase=0xf4,iosize=0x01
+	-pidfile "$RUNDIR/qemu.pid"
+)
+# shellcheck source=/dev/null
+. "$SMARTIO_TOP/scripts/topologies/$topology"
+
+if [ "$mode" = cmd ]; then
+	set +e
+	timeout --signal=KILL "$timeout" qemu-system-x86_64 "${QEMU_ARGS[@]}" \
+		</dev/null >"$RUNDIR/qemu.out" 2>&1
+	rc=$?
+	set -e
+	[ $rc -eq 137 ] && { log "guest timed out after ${timeout}s"; exit 124; }
+	# isa-debug-exit: (status << 1) | 1; a plain poweroff is 0.
+	[ $rc -eq 0 ] && { log "guest ended without a status"; exit 125; }
+	exit $((rc >> 1))
+fi
+
+setsid timeout --signal=KILL "$timeout" qemu-system-x86_64 "${QEMU_ARGS[@]}" \
+	</dev/null >"$RUNDIR/qemu.out" 2>&1 &
+echo $! > "$RUNDIR/timeout.pid"
+for _ in $(seq 240); do
+	if [ -S "$RUNDIR/agent.sock" ] &&
+	   GUEST_EXEC_TIMEOUT=5 "$SMARTIO_TOP/scripts/guest-exec" "$RUNDIR" true 2>/dev/null; then
+		log "guest $kver ready ($RUNDIR)"
+		exit 0
+	fi
+	kill -0 "$(cat "$RUNDIR/timeout.pid")" 2>/dev/null || break
+	sleep 1
+done
+log "guest $kver did not come up; last kernel messages:"
+tail -n 30 "$RUNDIR/serial.log" >&2 || true
+exit 1

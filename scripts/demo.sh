@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$SMARTIO_TOP"
 
 scripts/deps.sh
-k=$(scripts/kernels.sh | head -n1)
+k=$(scripts/kernels.sh | sed -n 1p)
 make KVERS="$k" > /dev/null
 stage=$BUILD/$k/demo-stage run=$BUILD/run/demo
 rm -rf "$stage" && mkdir -p "$stage/bin"

@@ -27,7 +27,7 @@ fi
 # The guest kernels, unpacked from their packages.
 mkdir -p "$KERNELS_DIR"
 for meta in linux-image-amd64 linux-image-6.12-amd64; do
-	pkg=$(apt-cache depends "$meta" | sed -n 's/^ *Depends: \(linux-image-.*\)$/\1/p' | head -n1)
+	pkg=$(apt-cache depends "$meta" | sed -n 's/^ *Depends: \(linux-image-.*\)$/\1/p' | sed -n 1p)
 	[ -n "$pkg" ] || die "cannot resolve $meta"
 	ver=${pkg#linux-image-}
 	ver=${ver%-unsigned}

@@ -8,7 +8,7 @@ set -euo pipefail
 
 dep() {
 	apt-cache depends "$1" 2>/dev/null |
-		sed -n 's/^ *Depends: linux-image-\(.*\)$/\1/p' | head -n1
+		sed -n 's/^ *Depends: linux-image-\(.*\)$/\1/p' | sed -n 1p
 }
 
 for meta in linux-image-amd64 linux-image-6.12-amd64; do

@@ -16,10 +16,12 @@
 #include <linux/mutex.h>
 #include <linux/pci.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 
 #define SMARTIO_DOMAIN_START	0x10000
 #define SMARTIO_MAX_WINDOWS	4
 #define SMARTIO_NR_BUSES	256
+#define SMARTIO_MAX_SLOTS	64
 
 struct smartio_adapter;
 struct smartio_host;
@@ -72,6 +74,22 @@ struct smartio_adapter_info {
 };
 
 /**
+ * struct smartio_slot - a hot-plug slot of the remote tree
+ * @bus: bus of the downstream or root port with the slot
+ * @devfn: its device/function
+ * @exp: offset of its PCI Express capability
+ * @sec: first bus below the slot
+ * @sub: last bus below the slot
+ */
+struct smartio_slot {
+	u8 bus;
+	u8 devfn;
+	u8 exp;
+	u8 sec;
+	u8 sub;
+};
+
+/**
  * struct smartio_adapter - one NTB adapter, a device on the smartio bus
  * @dev: the "adapter<N>" device
  * @id: N
@@ -84,6 +102,10 @@ struct smartio_adapter_info {
  * @config_reads: remote config reads done through this adapter
  * @scan_config_reads: remote config reads of the last scan (smartio_lock)
  * @debugfs: the adapter's debugfs directory
+ * @slots: hot-plug slots found by the last walk of the tree (smartio_lock)
+ * @nr_slots: number of valid @slots (smartio_lock)
+ * @link_was_up: link state the watcher saw last (smartio_lock)
+ * @watch: the hot-plug watcher, polling the slots and the link
  */
 struct smartio_adapter {
 	struct device dev;
@@ -97,6 +119,10 @@ struct smartio_adapter {
 	atomic64_t config_reads;
 	u64 scan_config_reads;
 	struct dentry *debugfs;
+	struct smartio_slot slots[SMARTIO_MAX_SLOTS];
+	unsigned int nr_slots;
+	bool link_was_up;
+	struct delayed_work watch;
 };
 
 #define to_smartio_adapter(d) container_of(d, struct smartio_adapter, dev)
@@ -168,6 +194,21 @@ smartio_adapter_register(struct device *parent,
 void smartio_adapter_unregister(struct smartio_adapter *adapter);
 int smartio_config_read(struct smartio_adapter *adapter, unsigned int bus,
 			unsigned int devfn, int where, int size, u32 *val);
+u32 smartio_scan_read(struct smartio_adapter *adapter, u8 bus, u8 devfn,
+		      int where, int size);
+void smartio_scan_write(struct smartio_adapter *adapter, u8 bus, u8 devfn,
+			int where, int size, u32 val);
+bool smartio_link_up(struct smartio_adapter *adapter);
+void smartio_scan_adapter(struct smartio_adapter *adapter,
+			  struct list_head *dead);
+int smartio_detach(struct smartio_fdev *fdev, bool gone);
+void smartio_fdev_drop(struct smartio_fdev *fdev, struct list_head *dead);
+void smartio_fdevs_unregister(struct list_head *dead);
+
+/* smartio_hotplug.c */
+void smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn);
+void smartio_watch_start(struct smartio_adapter *adapter);
+void smartio_watch_stop(struct smartio_adapter *adapter);
 
 /* smartio_host.c */
 int smartio_host_create(struct smartio_adapter *adapter);

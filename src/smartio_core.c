@@ -7,7 +7,6 @@
  */
 
 #include <linux/debugfs.h>
-#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/idr.h>
 #include <linux/kernel.h>
@@ -113,7 +112,7 @@ int smartio_config_read(struct smartio_adapter *adapter, unsigned int bus,
 	return adapter->ops->config_read(adapter, bus, devfn, where, size, val);
 }
 
-static bool smartio_link_up(struct smartio_adapter *adapter)
+bool smartio_link_up(struct smartio_adapter *adapter)
 {
 	return !adapter->ops->link_up || adapter->ops->link_up(adapter);
 }
@@ -143,8 +142,8 @@ static void smartio_fdev_uevent(struct smartio_fdev *fdev, bool borrowed)
 }
 
 /* A config read for scanning: counted in the adapter's per-scan total. */
-static u32 smartio_scan_read(struct smartio_adapter *adapter, u8 bus,
-			     u8 devfn, int where, int size)
+u32 smartio_scan_read(struct smartio_adapter *adapter, u8 bus, u8 devfn,
+		      int where, int size)
 {
 	u32 val;
 
@@ -154,8 +153,8 @@ static u32 smartio_scan_read(struct smartio_adapter *adapter, u8 bus,
 	return val;
 }
 
-static void smartio_scan_write(struct smartio_adapter *adapter, u8 bus,
-			       u8 devfn, int where, int size, u32 val)
+void smartio_scan_write(struct smartio_adapter *adapter, u8 bus, u8 devfn,
+			int where, int size, u32 val)
 {
 	adapter->ops->config_write(adapter, bus, devfn, where, size, val);
 }
@@ -310,13 +309,13 @@ static struct smartio_fdev *smartio_fdev_add(struct smartio_adapter *adapter,
 }
 
 /* Drop a pool device; the caller unregisters it once smartio_lock is free. */
-static void smartio_fdev_drop(struct smartio_fdev *fdev, struct list_head *dead)
+void smartio_fdev_drop(struct smartio_fdev *fdev, struct list_head *dead)
 {
 	fdev->dead = true;
 	list_move_tail(&fdev->node, dead);
 }
 
-static void smartio_fdevs_unregister(struct list_head *dead)
+void smartio_fdevs_unregister(struct list_head *dead)
 {
 	struct smartio_fdev *fdev, *tmp;
 
@@ -390,21 +389,44 @@ static int smartio_borrow_locked(struct smartio_fdev *fdev)
 	return 0;
 }
 
-static int smartio_return_locked(struct smartio_fdev *fdev)
+/**
+ * smartio_detach() - remove the local PCI device of a borrowed device
+ * @fdev: the fabric device
+ * @gone: the device no longer answers (surprise removal, link loss)
+ *
+ * A device that is gone is marked disconnected first, so its driver fails
+ * fast instead of waiting for timeouts. The PCI bus notifier puts it back
+ * in the pool.
+ *
+ * Return: 0, or -EINVAL if it is not borrowed.
+ */
+int smartio_detach(struct smartio_fdev *fdev, bool gone)
 {
 	struct pci_dev *pdev;
 
 	lockdep_assert_held(&smartio_lock);
-	if (fdev->dead)
-		return -ENODEV;
 	pdev = smartio_fdev_pdev(fdev);
 	if (!pdev)
 		return -EINVAL;
-
-	/* The PCI bus notifier puts it back in the pool. */
+	if (gone) {
+		/* What the PCI core's pci_dev_set_disconnected() does. */
+		device_lock(&pdev->dev);
+		pdev->error_state = pci_channel_io_perm_failure;
+		device_unlock(&pdev->dev);
+		dev_info(&fdev->dev, "gone while borrowed as %s\n",
+			 pci_name(pdev));
+	}
 	pci_stop_and_remove_bus_device_locked(pdev);
 	pci_dev_put(pdev);
 	return 0;
+}
+
+static int smartio_return_locked(struct smartio_fdev *fdev)
+{
+	lockdep_assert_held(&smartio_lock);
+	if (fdev->dead)
+		return -ENODEV;
+	return smartio_detach(fdev, false);
 }
 
 /*
@@ -449,76 +471,12 @@ static struct notifier_block smartio_pci_nb = {
 
 /* Scan */
 
-/* Offset of a capability in the remote function's config space, or 0. */
-static u8 smartio_find_cap(struct smartio_adapter *adapter, u8 bus, u8 devfn,
-			   u8 cap)
-{
-	u32 status, pos, id;
-	int ttl = 48;
-
-	status = smartio_scan_read(adapter, bus, devfn, PCI_STATUS, 2);
-	if (status == 0xffff || !(status & PCI_STATUS_CAP_LIST))
-		return 0;
-	pos = smartio_scan_read(adapter, bus, devfn, PCI_CAPABILITY_LIST, 1);
-	while (ttl-- && pos >= PCI_STD_HEADER_SIZEOF && pos < 0x100) {
-		pos &= ~3;
-		id = smartio_scan_read(adapter, bus, devfn, pos + PCI_CAP_LIST_ID, 1);
-		if (id == cap)
-			return pos;
-		if (id == 0xff)
-			break;
-		pos = smartio_scan_read(adapter, bus, devfn,
-					pos + PCI_CAP_LIST_NEXT, 1);
-	}
-	return 0;
-}
-
 /*
- * A hot-plug slot of the chassis that holds a device but is powered off (the
- * state a slot is in after a hot-add that no OS driver handled) is powered
- * on, so the device behind it answers. Nobody else drives these slots:
- * pciehp does not bind below our host bridge.
+ * Walks the remote tree below @bus: records the hot-plug slots (powering on
+ * occupied ones) and, with @pool, adds the endpoints to the pool.
  */
-static void smartio_slot_power_on(struct smartio_adapter *adapter, u8 bus,
-				  u8 devfn)
-{
-	u32 flags, sltcap, sltsta, sltctl, lnksta;
-	u8 exp;
-	int i;
-
-	exp = smartio_find_cap(adapter, bus, devfn, PCI_CAP_ID_EXP);
-	if (!exp)
-		return;
-	flags = smartio_scan_read(adapter, bus, devfn, exp + PCI_EXP_FLAGS, 2);
-	if (!(flags & PCI_EXP_FLAGS_SLOT))
-		return;
-	sltcap = smartio_scan_read(adapter, bus, devfn, exp + PCI_EXP_SLTCAP, 4);
-	if (!(sltcap & PCI_EXP_SLTCAP_PCP))
-		return;
-	sltsta = smartio_scan_read(adapter, bus, devfn, exp + PCI_EXP_SLTSTA, 2);
-	sltctl = smartio_scan_read(adapter, bus, devfn, exp + PCI_EXP_SLTCTL, 2);
-	if (!(sltsta & PCI_EXP_SLTSTA_PDS) || !(sltctl & PCI_EXP_SLTCTL_PCC))
-		return;
-
-	sltctl &= ~(PCI_EXP_SLTCTL_PCC | PCI_EXP_SLTCTL_PIC);
-	sltctl |= PCI_EXP_SLTCTL_PWR_IND_ON;
-	smartio_scan_write(adapter, bus, devfn, exp + PCI_EXP_SLTCTL, 2, sltctl);
-	dev_info(&adapter->dev, "powered on slot below %02x:%02x.%d\n", bus,
-		 PCI_SLOT(devfn), PCI_FUNC(devfn));
-
-	/* PCIe r6.0 sec 6.6.1: wait for the link, then 100 ms. */
-	for (i = 0; i < 100; i++) {
-		lnksta = smartio_scan_read(adapter, bus, devfn,
-					   exp + PCI_EXP_LNKSTA, 2);
-		if (lnksta & PCI_EXP_LNKSTA_DLLLA)
-			break;
-		usleep_range(10000, 11000);
-	}
-	msleep(100);
-}
-
 static void smartio_scan_bus(struct smartio_adapter *adapter, u8 bus,
-			     unsigned long *visited, int depth)
+			     unsigned long *visited, int depth, bool pool)
 {
 	unsigned int dev, fn;
 	u32 id, hdr;
@@ -544,13 +502,14 @@ static void smartio_scan_bus(struct smartio_adapter *adapter, u8 bus,
 						PCI_HEADER_TYPE, 1);
 
 			if ((hdr & 0x7f) == PCI_HEADER_TYPE_BRIDGE) {
-				smartio_slot_power_on(adapter, bus, devfn);
+				smartio_slot_found(adapter, bus, devfn);
 				sec = smartio_scan_read(adapter, bus, devfn,
 							PCI_SECONDARY_BUS, 1);
 				if (sec > bus && sec <= adapter->info.bus_end)
 					smartio_scan_bus(adapter, sec, visited,
-							 depth + 1);
-			} else if ((hdr & 0x7f) == PCI_HEADER_TYPE_NORMAL) {
+							 depth + 1, pool);
+			} else if (pool &&
+				   (hdr & 0x7f) == PCI_HEADER_TYPE_NORMAL) {
 				fdid = smartio_fdid(adapter->id, bus, devfn);
 				fdev = smartio_fdev_find(adapter, fdid);
 				if (!fdev)
@@ -592,25 +551,43 @@ static void smartio_scan_prune(struct smartio_adapter *adapter,
 	}
 }
 
-static void smartio_scan_adapter(struct smartio_adapter *adapter,
-				 struct list_head *dead)
+/* Walks the remote tree; with @pool, also updates the pool. */
+static int smartio_walk(struct smartio_adapter *adapter, bool pool)
+{
+	unsigned long *visited;
+
+	visited = bitmap_zalloc(SMARTIO_NR_BUSES, GFP_KERNEL);
+	if (!visited)
+		return -ENOMEM;
+	adapter->nr_slots = 0;
+	smartio_scan_bus(adapter, adapter->info.bus_start, visited, 0, pool);
+	bitmap_free(visited);
+	return 0;
+}
+
+/**
+ * smartio_scan_adapter() - scan one adapter into the pool
+ * @adapter: the adapter
+ * @dead: where devices dropped from the pool go, to be unregistered by the
+ *	caller once smartio_lock is released
+ *
+ * Adds the endpoints found, drops available ones that vanished, records the
+ * hot-plug slots and, with autoborrow_transparent, borrows what is available.
+ */
+void smartio_scan_adapter(struct smartio_adapter *adapter,
+			  struct list_head *dead)
 {
 	struct smartio_fdev *fdev, *tmp;
-	unsigned long *visited;
 
 	lockdep_assert_held(&smartio_lock);
 	if (!smartio_link_up(adapter)) {
 		dev_info(&adapter->dev, "link down, not scanned\n");
 		return;
 	}
-	visited = bitmap_zalloc(SMARTIO_NR_BUSES, GFP_KERNEL);
-	if (!visited)
-		return;
-
 	list_for_each_entry(fdev, &adapter->fdevs, node)
 		fdev->seen = false;
-	smartio_scan_bus(adapter, adapter->info.bus_start, visited, 0);
-	bitmap_free(visited);
+	if (smartio_walk(adapter, true))
+		return;
 
 	list_for_each_entry_safe(fdev, tmp, &adapter->fdevs, node)
 		if (!fdev->seen && !fdev->pdev)
@@ -1041,10 +1018,14 @@ smartio_adapter_register(struct device *parent,
 
 	mutex_lock(&smartio_lock);
 	list_add_tail(&adapter->node, &smartio_adapters);
+	adapter->link_was_up = smartio_link_up(adapter);
 	if (READ_ONCE(autoborrow_transparent))
 		smartio_scan_adapter(adapter, &dead);
+	else if (adapter->link_was_up)
+		smartio_walk(adapter, false);
 	mutex_unlock(&smartio_lock);
 	smartio_fdevs_unregister(&dead);
+	smartio_watch_start(adapter);
 	return adapter;
 
 del_adapter:
@@ -1066,6 +1047,7 @@ void smartio_adapter_unregister(struct smartio_adapter *adapter)
 	struct smartio_fdev *fdev, *tmp;
 	LIST_HEAD(dead);
 
+	smartio_watch_stop(adapter);
 	mutex_lock(&smartio_lock);
 	list_del_init(&adapter->node);
 	smartio_host_remove(adapter);

@@ -12,6 +12,7 @@
  */
 
 #include <linux/bitmap.h>
+#include <linux/debugfs.h>
 #include <linux/io.h>
 #include <linux/module.h>
 #include <linux/pci.h>
@@ -30,6 +31,8 @@
  * @ecam: ECAM mapping of buses @bus_start..@bus_end
  * @bus_start: first bus of the hidden tree
  * @bus_end: last bus of the hidden tree
+ * @link_down: fault injection (debugfs "link_down"): while set, the link is
+ *	down and the remote tree does not answer config requests
  */
 struct smartio_emul {
 	struct pci_dev *pdev;
@@ -37,6 +40,7 @@ struct smartio_emul {
 	void __iomem *ecam;
 	u8 bus_start;
 	u8 bus_end;
+	bool link_down;
 };
 
 static void __iomem *smartio_emul_addr(void __iomem *ecam, unsigned int bus,
@@ -91,6 +95,10 @@ static int smartio_emul_config_read(struct smartio_adapter *adapter,
 		PCI_SET_ERROR_RESPONSE(val);
 		return PCIBIOS_BAD_REGISTER_NUMBER;
 	}
+	if (READ_ONCE(emul->link_down)) {
+		PCI_SET_ERROR_RESPONSE(val);
+		return PCIBIOS_DEVICE_NOT_FOUND;
+	}
 	*val = smartio_emul_read_raw(emul->ecam, bus - emul->bus_start, devfn,
 				     where, size);
 	return PCIBIOS_SUCCESSFUL;
@@ -116,6 +124,8 @@ static int smartio_emul_config_write(struct smartio_adapter *adapter,
 
 	if (!smartio_emul_valid(emul, bus, where, size))
 		return PCIBIOS_BAD_REGISTER_NUMBER;
+	if (READ_ONCE(emul->link_down))
+		return PCIBIOS_DEVICE_NOT_FOUND;
 	addr = smartio_emul_addr(emul->ecam, bus - emul->bus_start, devfn,
 				 where);
 	switch (size) {
@@ -132,9 +142,23 @@ static int smartio_emul_config_write(struct smartio_adapter *adapter,
 	return PCIBIOS_SUCCESSFUL;
 }
 
+/**
+ * smartio_emul_link_up() - &smartio_adapter_ops.link_up
+ * @adapter: the adapter
+ *
+ * Return: false while link loss is being injected through debugfs.
+ */
+static bool smartio_emul_link_up(struct smartio_adapter *adapter)
+{
+	struct smartio_emul *emul = adapter->priv;
+
+	return !READ_ONCE(emul->link_down);
+}
+
 static const struct smartio_adapter_ops smartio_emul_ops = {
 	.config_read = smartio_emul_config_read,
 	.config_write = smartio_emul_config_write,
+	.link_up = smartio_emul_link_up,
 };
 
 /* The q35 host bridge tells where ECAM is and how many buses it decodes. */
@@ -346,6 +370,9 @@ static int smartio_emul_probe(struct pci_dev *pdev,
 	}
 	emul->adapter = adapter;
 	pci_set_drvdata(pdev, emul);
+	/* Fault injection: "echo 1 > link_down" cuts the emulated link. */
+	debugfs_create_bool("link_down", 0600, adapter->debugfs,
+			    &emul->link_down);
 	return 0;
 
 unmap_all:

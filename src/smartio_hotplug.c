@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * smartio hot-plug: smartio, not the OS, watches the chassis.
+ *
+ * pciehp does not bind below the synthetic host bridges, so the hot-plug
+ * slots of the remote tree and the adapter's link are polled here. A device
+ * that appears is scanned into the pool (and borrowed with
+ * autoborrow_transparent); an attention button press returns the devices
+ * behind the slot and powers it off at once; a device or a link that is
+ * gone has its borrowed devices marked disconnected and removed.
+ */
+
+#include <linux/delay.h>
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/workqueue.h>
+
+#include "smartio.h"
+
+static unsigned int hotplug_poll_ms = 200;
+module_param(hotplug_poll_ms, uint, 0644);
+MODULE_PARM_DESC(hotplug_poll_ms,
+		 "Interval in ms at which slots and links are checked for hot-plug events; 0 pauses watching (default: 200)");
+
+/* Offset of a capability in the remote function's config space, or 0. */
+static u8 smartio_find_cap(struct smartio_adapter *adapter, u8 bus, u8 devfn,
+			   u8 cap)
+{
+	u32 status, pos, id;
+	int ttl = 48;
+
+	status = smartio_scan_read(adapter, bus, devfn, PCI_STATUS, 2);
+	if (status == 0xffff || !(status & PCI_STATUS_CAP_LIST))
+		return 0;
+	pos = smartio_scan_read(adapter, bus, devfn, PCI_CAPABILITY_LIST, 1);
+	while (ttl-- && pos >= PCI_STD_HEADER_SIZEOF && pos < 0x100) {
+		pos &= ~3;
+		id = smartio_scan_read(adapter, bus, devfn, pos + PCI_CAP_LIST_ID, 1);
+		if (id == cap)
+			return pos;
+		if (id == 0xff)
+			break;
+		pos = smartio_scan_read(adapter, bus, devfn,
+					pos + PCI_CAP_LIST_NEXT, 1);
+	}
+	return 0;
+}
+
+static u32 smartio_slot_read(struct smartio_adapter *adapter,
+			     struct smartio_slot *slot, int reg, int size)
+{
+	return smartio_scan_read(adapter, slot->bus, slot->devfn,
+				 slot->exp + reg, size);
+}
+
+static void smartio_slot_write(struct smartio_adapter *adapter,
+			       struct smartio_slot *slot, int reg, u32 val)
+{
+	smartio_scan_write(adapter, slot->bus, slot->devfn, slot->exp + reg, 2,
+			   val);
+}
+
+static bool smartio_slot_has_power(struct smartio_adapter *adapter,
+				   struct smartio_slot *slot)
+{
+	return smartio_slot_read(adapter, slot, PCI_EXP_SLTCAP, 4) &
+		PCI_EXP_SLTCAP_PCP;
+}
+
+static void smartio_slot_power(struct smartio_adapter *adapter,
+			       struct smartio_slot *slot, bool on)
+{
+	u32 ctl = smartio_slot_read(adapter, slot, PCI_EXP_SLTCTL, 2);
+
+	ctl &= ~(PCI_EXP_SLTCTL_PCC | PCI_EXP_SLTCTL_PIC);
+	ctl |= on ? PCI_EXP_SLTCTL_PWR_IND_ON :
+		    PCI_EXP_SLTCTL_PWR_OFF | PCI_EXP_SLTCTL_PWR_IND_OFF;
+	smartio_slot_write(adapter, slot, PCI_EXP_SLTCTL, ctl);
+}
+
+/*
+ * A slot that holds a device but is powered off (after a hot-add no OS
+ * driver handled) is powered on, so the device behind it answers.
+ */
+static void smartio_slot_power_on(struct smartio_adapter *adapter,
+				  struct smartio_slot *slot)
+{
+	u32 sta, ctl, lnksta;
+	int i;
+
+	if (!smartio_slot_has_power(adapter, slot))
+		return;
+	sta = smartio_slot_read(adapter, slot, PCI_EXP_SLTSTA, 2);
+	ctl = smartio_slot_read(adapter, slot, PCI_EXP_SLTCTL, 2);
+	if (!(sta & PCI_EXP_SLTSTA_PDS) || !(ctl & PCI_EXP_SLTCTL_PCC))
+		return;
+
+	smartio_slot_power(adapter, slot, true);
+	dev_info(&adapter->dev, "powered on slot below %02x:%02x.%d\n",
+		 slot->bus, PCI_SLOT(slot->devfn), PCI_FUNC(slot->devfn));
+
+	/* PCIe r6.0 sec 6.6.1: wait for the link, then 100 ms. */
+	for (i = 0; i < 100; i++) {
+		lnksta = smartio_slot_read(adapter, slot, PCI_EXP_LNKSTA, 2);
+		if (lnksta & PCI_EXP_LNKSTA_DLLLA)
+			break;
+		usleep_range(10000, 11000);
+	}
+	msleep(100);
+}
+
+/**
+ * smartio_slot_found() - note a bridge met while walking the remote tree
+ * @adapter: the adapter
+ * @bus: the bridge's bus
+ * @devfn: the bridge's device/function
+ *
+ * Records it if it is a hot-plug slot, and powers the slot on if it holds
+ * a device. Called under smartio_lock.
+ */
+void smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn)
+{
+	struct smartio_slot *slot;
+	u32 flags, sltcap;
+	u8 exp;
+
+	lockdep_assert_held(&smartio_lock);
+	exp = smartio_find_cap(adapter, bus, devfn, PCI_CAP_ID_EXP);
+	if (!exp)
+		return;
+	flags = smartio_scan_read(adapter, bus, devfn, exp + PCI_EXP_FLAGS, 2);
+	if (!(flags & PCI_EXP_FLAGS_SLOT))
+		return;
+	sltcap = smartio_scan_read(adapter, bus, devfn, exp + PCI_EXP_SLTCAP, 4);
+	if (!(sltcap & PCI_EXP_SLTCAP_HPC) ||
+	    adapter->nr_slots == SMARTIO_MAX_SLOTS)
+		return;
+
+	slot = &adapter->slots[adapter->nr_slots++];
+	slot->bus = bus;
+	slot->devfn = devfn;
+	slot->exp = exp;
+	slot->sec = smartio_scan_read(adapter, bus, devfn, PCI_SECONDARY_BUS, 1);
+	slot->sub = smartio_scan_read(adapter, bus, devfn, PCI_SUBORDINATE_BUS, 1);
+	smartio_slot_power_on(adapter, slot);
+}
+
+/* Takes the devices behind @slot (all of them with a NULL slot) out. */
+static void smartio_release(struct smartio_adapter *adapter,
+			    struct smartio_slot *slot, bool gone,
+			    struct list_head *dead)
+{
+	struct smartio_fdev *fdev, *tmp;
+
+	list_for_each_entry_safe(fdev, tmp, &adapter->fdevs, node) {
+		if (slot && (fdev->bus < slot->sec || fdev->bus > slot->sub))
+			continue;
+		smartio_detach(fdev, gone);
+		smartio_fdev_drop(fdev, dead);
+	}
+}
+
+/* Handles the events latched in a slot; true if a scan should follow. */
+static bool smartio_slot_event(struct smartio_adapter *adapter,
+			       struct smartio_slot *slot, struct list_head *dead)
+{
+	u32 sta, events;
+
+	sta = smartio_slot_read(adapter, slot, PCI_EXP_SLTSTA, 2);
+	if (sta == 0xffff)
+		return false;
+	events = sta & (PCI_EXP_SLTSTA_ABP | PCI_EXP_SLTSTA_PDC |
+			PCI_EXP_SLTSTA_DLLSC);
+	if (!events)
+		return false;
+	smartio_slot_write(adapter, slot, PCI_EXP_SLTSTA, events);
+
+	if (events & PCI_EXP_SLTSTA_ABP) {
+		/* An orderly removal request: release, then power off. */
+		dev_info(&adapter->dev,
+			 "attention button of slot below %02x:%02x.%d: removing\n",
+			 slot->bus, PCI_SLOT(slot->devfn), PCI_FUNC(slot->devfn));
+		smartio_release(adapter, slot, false, dead);
+		if (smartio_slot_has_power(adapter, slot))
+			smartio_slot_power(adapter, slot, false);
+		return false;
+	}
+	if (!(sta & PCI_EXP_SLTSTA_PDS)) {
+		smartio_release(adapter, slot, true, dead);
+		return false;
+	}
+	return true;
+}
+
+static void smartio_watch(struct work_struct *work)
+{
+	struct smartio_adapter *adapter =
+		container_of(to_delayed_work(work), struct smartio_adapter, watch);
+	unsigned int i, interval = READ_ONCE(hotplug_poll_ms);
+	bool up, rescan = false;
+	LIST_HEAD(dead);
+
+	/* Paused: look again in a second whether watching was turned back on. */
+	if (!interval) {
+		schedule_delayed_work(&adapter->watch, HZ);
+		return;
+	}
+
+	mutex_lock(&smartio_lock);
+	up = smartio_link_up(adapter);
+	if (!up && adapter->link_was_up) {
+		dev_warn(&adapter->dev, "link down: removing its devices\n");
+		smartio_release(adapter, NULL, true, &dead);
+	} else if (up && !adapter->link_was_up) {
+		dev_info(&adapter->dev, "link up\n");
+		rescan = true;
+	}
+	adapter->link_was_up = up;
+	for (i = 0; up && i < adapter->nr_slots; i++)
+		rescan |= smartio_slot_event(adapter, &adapter->slots[i], &dead);
+	mutex_unlock(&smartio_lock);
+	/* Dropped devices leave sysfs before a scan may re-add their fdid. */
+	smartio_fdevs_unregister(&dead);
+
+	if (rescan) {
+		mutex_lock(&smartio_lock);
+		smartio_scan_adapter(adapter, &dead);
+		mutex_unlock(&smartio_lock);
+		smartio_fdevs_unregister(&dead);
+	}
+
+	schedule_delayed_work(&adapter->watch, msecs_to_jiffies(interval));
+}
+
+/**
+ * smartio_watch_start() - start watching an adapter's slots and link
+ * @adapter: a registered adapter
+ */
+void smartio_watch_start(struct smartio_adapter *adapter)
+{
+	INIT_DELAYED_WORK(&adapter->watch, smartio_watch);
+	schedule_delayed_work(&adapter->watch, 0);
+}
+
+/**
+ * smartio_watch_stop() - stop watching, before the adapter goes away
+ * @adapter: the adapter
+ */
+void smartio_watch_stop(struct smartio_adapter *adapter)
+{
+	cancel_delayed_work_sync(&adapter->watch);
+}

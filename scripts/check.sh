@@ -69,6 +69,10 @@ if ! scripts/deps.sh > "$LOGS/deps.log" 2>&1; then
 fi
 mapfile -t KVERS < <(scripts/kernels.sh)
 [ ${#KVERS[@]} -eq 2 ] || { result fail "both supported kernels present (${KVERS[*]})"; summary; }
+# For a quicker local run: CHECK_KERNELS=6.1.0-56-amd64 make check
+if [ -n "${CHECK_KERNELS:-}" ]; then
+	read -r -a KVERS <<< "$CHECK_KERNELS"
+fi
 
 echo "== build"
 for k in "${KVERS[@]}"; do

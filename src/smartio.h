@@ -155,6 +155,7 @@ struct smartio_bar {
  * @node: entry in the adapter's pool (smartio_lock)
  * @borrowed_node: entry in the borrowed list (smartio_borrow_lock)
  * @seen: found by the scan in progress (smartio_lock)
+ * @fresh: added by the scan in progress (smartio_lock)
  * @dead: dropped from the pool; stores must give up (smartio_lock)
  */
 struct smartio_fdev {
@@ -173,6 +174,7 @@ struct smartio_fdev {
 	struct list_head node;
 	struct list_head borrowed_node;
 	bool seen;
+	bool fresh;
 	bool dead;
 };
 
@@ -200,7 +202,7 @@ void smartio_scan_write(struct smartio_adapter *adapter, u8 bus, u8 devfn,
 			int where, int size, u32 val);
 bool smartio_link_up(struct smartio_adapter *adapter);
 void smartio_scan_adapter(struct smartio_adapter *adapter,
-			  struct list_head *dead);
+			  struct list_head *dead, bool only_new);
 int smartio_detach(struct smartio_fdev *fdev, bool gone);
 void smartio_fdev_drop(struct smartio_fdev *fdev, struct list_head *dead);
 void smartio_fdevs_unregister(struct list_head *dead);

@@ -290,6 +290,7 @@ static struct smartio_fdev *smartio_fdev_add(struct smartio_adapter *adapter,
 	fdev->class = smartio_scan_read(adapter, bus, devfn,
 					PCI_CLASS_REVISION, 4) >> 8;
 	INIT_LIST_HEAD(&fdev->borrowed_node);
+	fdev->fresh = true;
 	smartio_fdev_size_bars(fdev);
 
 	device_initialize(&fdev->dev);
@@ -570,12 +571,15 @@ static int smartio_walk(struct smartio_adapter *adapter, bool pool)
  * @adapter: the adapter
  * @dead: where devices dropped from the pool go, to be unregistered by the
  *	caller once smartio_lock is released
+ * @only_new: autoborrow only the devices this scan adds
  *
  * Adds the endpoints found, drops available ones that vanished, records the
- * hot-plug slots and, with autoborrow_transparent, borrows what is available.
+ * hot-plug slots and, with autoborrow_transparent, borrows what is available
+ * (with @only_new, only what it added: a hot-add must not take a device its
+ * user returned).
  */
 void smartio_scan_adapter(struct smartio_adapter *adapter,
-			  struct list_head *dead)
+			  struct list_head *dead, bool only_new)
 {
 	struct smartio_fdev *fdev, *tmp;
 
@@ -593,12 +597,13 @@ void smartio_scan_adapter(struct smartio_adapter *adapter,
 		if (!fdev->seen && !fdev->pdev)
 			smartio_fdev_drop(fdev, dead);
 
-	if (!READ_ONCE(autoborrow_transparent))
-		return;
 	list_for_each_entry(fdev, &adapter->fdevs, node) {
+		bool fresh = fdev->fresh;
 		int ret;
 
-		if (fdev->pdev)
+		fdev->fresh = false;
+		if (!READ_ONCE(autoborrow_transparent) || fdev->pdev ||
+		    (only_new && !fresh))
 			continue;
 		ret = smartio_borrow_locked(fdev);
 		if (ret)
@@ -621,7 +626,7 @@ static void smartio_scan_all(void)
 
 	mutex_lock(&smartio_lock);
 	list_for_each_entry(adapter, &smartio_adapters, node)
-		smartio_scan_adapter(adapter, &dead);
+		smartio_scan_adapter(adapter, &dead, false);
 	mutex_unlock(&smartio_lock);
 	smartio_fdevs_unregister(&dead);
 }
@@ -1020,7 +1025,7 @@ smartio_adapter_register(struct device *parent,
 	list_add_tail(&adapter->node, &smartio_adapters);
 	adapter->link_was_up = smartio_link_up(adapter);
 	if (READ_ONCE(autoborrow_transparent))
-		smartio_scan_adapter(adapter, &dead);
+		smartio_scan_adapter(adapter, &dead, false);
 	else if (adapter->link_was_up)
 		smartio_walk(adapter, false);
 	mutex_unlock(&smartio_lock);

@@ -67,6 +67,17 @@ static bool smartio_slot_has_power(struct smartio_adapter *adapter,
 		PCI_EXP_SLTCAP_PCP;
 }
 
+/* A slot without a power controller counts as powered while occupied. */
+static bool smartio_slot_powered(struct smartio_adapter *adapter,
+				 struct smartio_slot *slot)
+{
+	if (!smartio_slot_has_power(adapter, slot))
+		return smartio_slot_read(adapter, slot, PCI_EXP_SLTSTA, 2) &
+			PCI_EXP_SLTSTA_PDS;
+	return !(smartio_slot_read(adapter, slot, PCI_EXP_SLTCTL, 2) &
+		 PCI_EXP_SLTCTL_PCC);
+}
+
 static void smartio_slot_power(struct smartio_adapter *adapter,
 			       struct smartio_slot *slot, bool on)
 {
@@ -175,8 +186,13 @@ static bool smartio_slot_event(struct smartio_adapter *adapter,
 		return false;
 	smartio_slot_write(adapter, slot, PCI_EXP_SLTSTA, events);
 
-	if (events & PCI_EXP_SLTSTA_ABP) {
-		/* An orderly removal request: release, then power off. */
+	/*
+	 * The attention button toggles the slot, as with pciehp: it asks to
+	 * power off a powered slot (an orderly removal: QEMU's device_del)
+	 * and to power on one that is off (QEMU presses it on device_add
+	 * too); the walk of the rescan powers on an occupied slot.
+	 */
+	if ((events & PCI_EXP_SLTSTA_ABP) && smartio_slot_powered(adapter, slot)) {
 		dev_info(&adapter->dev,
 			 "attention button of slot below %02x:%02x.%d: removing\n",
 			 slot->bus, PCI_SLOT(slot->devfn), PCI_FUNC(slot->devfn));
@@ -224,7 +240,7 @@ static void smartio_watch(struct work_struct *work)
 
 	if (rescan) {
 		mutex_lock(&smartio_lock);
-		smartio_scan_adapter(adapter, &dead);
+		smartio_scan_adapter(adapter, &dead, true);
 		mutex_unlock(&smartio_lock);
 		smartio_fdevs_unregister(&dead);
 	}

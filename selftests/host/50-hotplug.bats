@@ -1,0 +1,128 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# Host-side: hot-add and hot-remove in the fabric, driven over QMP, with no
+# command in the guest for the hot-plug itself. The basic topology's empty
+# slot is dn1 (remote bus 0x84, fdid 84000); its NVMe is in dn0 (83000).
+
+load helpers
+
+setup_file() {
+	require_guest
+	gexec 'test -d /sys/bus/smartio || insmod /smartio/smartio.ko'
+	gexec 'for d in /sys/bus/smartio/devices/*; do [ "$(cat $d/state 2>/dev/null)" = borrowed ] && echo 1 > $d/return; done; true'
+	# Log every uevent the guest kernel sends.
+	gexec 'rm -f /tmp/uevents; (setsid uevent sh -c "echo \"\$ACTION \$DEVPATH \$SMARTIO_STATE\" >> /tmp/uevents" </dev/null >/dev/null 2>&1 &); sleep 0.5'
+}
+
+teardown_file() {
+	gexec 'pkill -f "^uevent" ; umount -l /mnt/hp 2>/dev/null; echo 0 > /sys/kernel/debug/smartio/adapter0/link_down; echo 0 > /sys/bus/smartio/autoborrow_transparent; true'
+}
+
+# add_nvme ID [FILE]: a new NVMe in dn1, backed by FILE or by a null device.
+add_nvme() {
+	if [ -n "${2:-}" ]; then
+		truncate -s 64M "$2"
+		qmp_ok "{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"raw\",\"node-name\":\"$1\",\"file\":{\"driver\":\"file\",\"filename\":\"$2\"}}}"
+	else
+		qmp_ok "{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"null-co\",\"node-name\":\"$1\",\"size\":67108864}}"
+	fi
+	qmp_ok "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"nvme\",\"id\":\"$1\",\"serial\":\"$1\",\"drive\":\"$1\",\"bus\":\"dn1\"}}"
+}
+
+# del_nvme ID: device_del, wait for QEMU to report it deleted, drop its node.
+del_nvme() {
+	"$SMARTIO_TOP/scripts/qmp" "$SMARTIO_RUNDIR" \
+		"{\"execute\":\"device_del\",\"arguments\":{\"id\":\"$1\"}}" \
+		--wait-event DEVICE_DELETED 20 || return 1
+	qmp_ok "{\"execute\":\"blockdev-del\",\"arguments\":{\"node-name\":\"$1\"}}"
+}
+
+# Prints the block device of a borrowed fdid once it is usable.
+wait_blk='wait_blk() { for i in $(seq 150); do for b in /sys/bus/smartio/devices/$1/pci_dev/nvme/nvme*/nvme*n1; do [ -e "$b" ] && [ -b "/dev/${b##*/}" ] && { echo "/dev/${b##*/}"; return 0; }; done; sleep 0.1; done; return 1; }'
+
+@test "autoborrow on: device_add yields a block device with no guest command, and uevents" {
+	gexec 'echo 1 > /sys/bus/smartio/autoborrow_transparent; : > /tmp/uevents'
+	add_nvme hot1
+	run gexec "$wait_blk; wait_blk 84000"
+	[ "$status" -eq 0 ]
+	[[ "$output" == /dev/nvme*n1 ]]
+	run gexec 'cat /tmp/uevents'
+	[[ "$output" == *"add /bus/smartio/devices/84000 "* || "$output" == *"add /devices/"*"/84000 "* ]]
+	[[ "$output" == *"change /devices/"*"/84000 borrowed"* ]]
+	del_nvme hot1
+	run gexec 'for i in $(seq 50); do test -e /sys/bus/smartio/devices/84000 || exit 0; sleep 0.1; done; exit 1'
+	[ "$status" -eq 0 ]
+	run gexec 'grep "remove /devices/.*/84000" /tmp/uevents'
+	[ "$status" -eq 0 ]
+}
+
+@test "autoborrow off: device_add puts the device in the pool as available" {
+	gexec 'echo 0 > /sys/bus/smartio/autoborrow_transparent'
+	add_nvme hot2
+	run gexec 'for i in $(seq 100); do test -e /sys/bus/smartio/devices/84000 && break; sleep 0.1; done; smartio_tool list'
+	[[ "$output" == *"84000: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [available]"* ]]
+	run gexec 'lspci -D -s 84:00.0'
+	[ -z "$output" ]
+	del_nvme hot2
+}
+
+@test "device_del of a mounted NVMe under writes: no hang, the writes fail, it leaves; re-add works" {
+	gexec 'echo 1 > /sys/bus/smartio/autoborrow_transparent'
+	add_nvme hot3 "$SMARTIO_RUNDIR/hot3.img"
+	run gexec "$wait_blk; b=\$(wait_blk 84000) && mkfs.ext4 -F -q \$b && mkdir -p /mnt/hp && mount \$b /mnt/hp"
+	[ "$status" -eq 0 ]
+	gexec '(setsid fio --name=w --filename=/mnt/hp/f --rw=write --bs=64k --size=32M --time_based --runtime=120 --ioengine=psync --direct=1 > /tmp/fio.out 2>&1; echo $? > /tmp/fio.rc) < /dev/null > /dev/null 2>&1 & sleep 2'
+	run "$SMARTIO_TOP/scripts/qmp" "$SMARTIO_RUNDIR" '{"execute":"device_del","arguments":{"id":"hot3"}}' --wait-event DEVICE_DELETED 20
+	[ "$status" -eq 0 ]
+	[[ "$output" == *'"DEVICE_DELETED"'* ]]
+	# fio ends with an error instead of hanging.
+	run gexec 'for i in $(seq 300); do test -e /tmp/fio.rc && break; sleep 0.1; done; cat /tmp/fio.rc'
+	[ "$status" -eq 0 ]
+	[ "$output" != 0 ]
+	run gexec 'lspci -D -s 84:00.0; test -e /sys/bus/smartio/devices/84000 && echo in-pool'
+	[ -z "$output" ]
+	gexec 'umount -l /mnt/hp'
+	qmp_ok '{"execute":"blockdev-del","arguments":{"node-name":"hot3"}}'
+	add_nvme hot4
+	run gexec "$wait_blk; wait_blk 84000"
+	[ "$status" -eq 0 ]
+	del_nvme hot4
+}
+
+@test "link loss while borrowed under I/O: errors within 5 s, clean removal; link up brings it back" {
+	gexec 'echo 0 > /sys/bus/smartio/autoborrow_transparent; echo 1 > /sys/bus/smartio/scan'
+	run gexec "$wait_blk; echo 1 > /sys/bus/smartio/devices/83000/borrow && b=\$(wait_blk 83000) && mkfs.ext4 -F -q \$b && mkdir -p /mnt/hp && mount \$b /mnt/hp"
+	[ "$status" -eq 0 ]
+	gexec 'rm -f /tmp/fio.rc; (setsid fio --name=w --filename=/mnt/hp/f --rw=write --bs=64k --size=32M --time_based --runtime=120 --ioengine=psync --direct=1 > /tmp/fio.out 2>&1; echo $? > /tmp/fio.rc) < /dev/null > /dev/null 2>&1 & sleep 2'
+	run gexec 'echo 1 > /sys/kernel/debug/smartio/adapter0/link_down; for i in $(seq 50); do test -e /tmp/fio.rc && break; sleep 0.1; done; cat /tmp/fio.rc'
+	[ "$status" -eq 0 ]
+	[ "$output" != 0 ]
+	run gexec 'cat /sys/bus/smartio/devices/adapter0/link; lspci -D -s 83:00.0; test -e /sys/bus/smartio/devices/83000 && echo in-pool'
+	[ "$output" = down ]
+	gexec 'umount -l /mnt/hp; echo 0 > /sys/kernel/debug/smartio/adapter0/link_down; sleep 1'
+	run gexec "$wait_blk; for i in \$(seq 30); do test -e /sys/bus/smartio/devices/83000 && break; sleep 0.1; done; smartio_tool borrow 83000 && wait_blk 83000 && smartio_tool return 83000"
+	[ "$status" -eq 0 ]
+}
+
+@test "20 add/remove cycles: no leak, pool and lspci agree" {
+	gexec 'echo 1 > /sys/bus/smartio/autoborrow_transparent'
+	add_nvme warm
+	gexec "$wait_blk; wait_blk 84000"
+	del_nvme warm
+	gexec 'sync; echo 3 > /proc/sys/vm/drop_caches; sleep 1; grep ^kmalloc- /proc/slabinfo | awk "{print \$1, \$2}" > /tmp/slab.before'
+	for i in $(seq 20); do
+		add_nvme "cyc$i"
+		run gexec "$wait_blk; wait_blk 84000"
+		[ "$status" -eq 0 ]
+		del_nvme "cyc$i"
+	done
+	run gexec 'for i in $(seq 50); do test -e /sys/bus/smartio/devices/84000 || break; sleep 0.1; done; sync; echo 3 > /proc/sys/vm/drop_caches; sleep 1; grep ^kmalloc- /proc/slabinfo | awk "{print \$1, \$2}" > /tmp/slab.after; awk "NR==FNR { b[\$1] = \$2; next } \$2 - b[\$1] >= 20 { print \$1, b[\$1], \$2 }" /tmp/slab.before /tmp/slab.after'
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	# Every borrowed pool device is in lspci, and no fabric endpoint is
+	# in lspci without being borrowed.
+	run gexec 'for d in /sys/bus/smartio/devices/[0-9a-f]*; do [ "$(cat $d/state)" = borrowed ] && basename $(readlink $d/pci_dev); done | sort > /tmp/pool; lspci -Dn | awk "\$1 ~ /^1[0-9a-f]{4}:/ && \$2 !~ /^0604/ { print \$1 }" | sort > /tmp/lspci; diff /tmp/pool /tmp/lspci'
+	[ "$status" -eq 0 ]
+	gexec 'echo 0 > /sys/bus/smartio/autoborrow_transparent'
+}

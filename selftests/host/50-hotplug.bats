@@ -19,6 +19,20 @@ teardown_file() {
 	gexec 'pkill -f "^uevent" ; umount -l /mnt/hp 2>/dev/null; echo 0 > /sys/kernel/debug/smartio/adapter0/link_down; echo 0 > /sys/bus/smartio/autoborrow_transparent; true'
 }
 
+# A failed test must not leave its device in dn1 for the next one.
+teardown() {
+	local id
+	for id in $(cat "$BATS_FILE_TMPDIR/added" 2>/dev/null); do
+		"$SMARTIO_TOP/scripts/qmp" "$SMARTIO_RUNDIR" \
+			"{\"execute\":\"device_del\",\"arguments\":{\"id\":\"$id\"}}" \
+			--wait-event DEVICE_DELETED 20 > /dev/null 2>&1
+		"$SMARTIO_TOP/scripts/qmp" "$SMARTIO_RUNDIR" \
+			"{\"execute\":\"blockdev-del\",\"arguments\":{\"node-name\":\"$id\"}}" > /dev/null 2>&1
+	done
+	rm -f "$BATS_FILE_TMPDIR/added"
+	gexec 'umount -l /mnt/hp 2>/dev/null; true'
+}
+
 # add_nvme ID [FILE]: a new NVMe in dn1, backed by FILE or by a null device.
 add_nvme() {
 	if [ -n "${2:-}" ]; then
@@ -27,7 +41,8 @@ add_nvme() {
 	else
 		qmp_ok "{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"null-co\",\"node-name\":\"$1\",\"size\":67108864}}"
 	fi
-	qmp_ok "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"nvme\",\"id\":\"$1\",\"serial\":\"$1\",\"drive\":\"$1\",\"bus\":\"dn1\"}}"
+	qmp_ok "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"nvme\",\"id\":\"$1\",\"serial\":\"$1\",\"drive\":\"$1\",\"bus\":\"dn1\"}}" &&
+		echo "$1" >> "$BATS_FILE_TMPDIR/added"
 }
 
 # del_nvme ID: device_del, wait for QEMU to report it deleted, drop its node.
@@ -35,7 +50,8 @@ del_nvme() {
 	"$SMARTIO_TOP/scripts/qmp" "$SMARTIO_RUNDIR" \
 		"{\"execute\":\"device_del\",\"arguments\":{\"id\":\"$1\"}}" \
 		--wait-event DEVICE_DELETED 20 || return 1
-	qmp_ok "{\"execute\":\"blockdev-del\",\"arguments\":{\"node-name\":\"$1\"}}"
+	qmp_ok "{\"execute\":\"blockdev-del\",\"arguments\":{\"node-name\":\"$1\"}}" || return 1
+	sed -i "/^$1\$/d" "$BATS_FILE_TMPDIR/added"
 }
 
 # Prints the block device of a borrowed fdid once it is usable.
@@ -84,6 +100,7 @@ wait_blk='wait_blk() { for i in $(seq 150); do for b in /sys/bus/smartio/devices
 	[ -z "$output" ]
 	gexec 'umount -l /mnt/hp'
 	qmp_ok '{"execute":"blockdev-del","arguments":{"node-name":"hot3"}}'
+	sed -i '/^hot3$/d' "$BATS_FILE_TMPDIR/added"
 	add_nvme hot4
 	run gexec "$wait_blk; wait_blk 84000"
 	[ "$status" -eq 0 ]

@@ -188,6 +188,7 @@ static inline u32 smartio_fdid(int adapter, u8 bus, u8 devfn)
 
 /* smartio_core.c */
 extern struct mutex smartio_lock;
+extern struct workqueue_struct *smartio_wq;
 
 struct smartio_adapter *
 smartio_adapter_register(struct device *parent,

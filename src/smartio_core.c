@@ -62,6 +62,12 @@ static LIST_HEAD(smartio_borrowed);	/* smartio_borrow_lock */
 
 static struct dentry *smartio_debugfs;
 
+/*
+ * The hot-plug watchers run here, not on the system workqueue, which the
+ * drivers they unbind may flush.
+ */
+struct workqueue_struct *smartio_wq;
+
 static const struct device_type smartio_adapter_type;
 static const struct device_type smartio_fdev_type;
 
@@ -406,9 +412,13 @@ int smartio_detach(struct smartio_fdev *fdev, bool gone)
 	struct pci_dev *pdev;
 
 	lockdep_assert_held(&smartio_lock);
+	/* Under the rescan lock, so nobody else removes it meanwhile. */
+	pci_lock_rescan_remove();
 	pdev = smartio_fdev_pdev(fdev);
-	if (!pdev)
+	if (!pdev) {
+		pci_unlock_rescan_remove();
 		return -EINVAL;
+	}
 	if (gone) {
 		/* What the PCI core's pci_dev_set_disconnected() does. */
 		device_lock(&pdev->dev);
@@ -417,7 +427,8 @@ int smartio_detach(struct smartio_fdev *fdev, bool gone)
 		dev_info(&fdev->dev, "gone while borrowed as %s\n",
 			 pci_name(pdev));
 	}
-	pci_stop_and_remove_bus_device_locked(pdev);
+	pci_stop_and_remove_bus_device(pdev);
+	pci_unlock_rescan_remove();
 	pci_dev_put(pdev);
 	return 0;
 }
@@ -1069,9 +1080,12 @@ static int __init smartio_init(void)
 {
 	int ret;
 
+	smartio_wq = alloc_workqueue("smartio", 0, 0);
+	if (!smartio_wq)
+		return -ENOMEM;
 	ret = bus_register(&smartio_bus_type);
 	if (ret)
-		return ret;
+		goto destroy_wq;
 	ret = bus_register_notifier(&pci_bus_type, &smartio_pci_nb);
 	if (ret)
 		goto unregister_bus;
@@ -1087,6 +1101,8 @@ remove_debugfs:
 	bus_unregister_notifier(&pci_bus_type, &smartio_pci_nb);
 unregister_bus:
 	bus_unregister(&smartio_bus_type);
+destroy_wq:
+	destroy_workqueue(smartio_wq);
 	return ret;
 }
 
@@ -1096,6 +1112,7 @@ static void __exit smartio_exit(void)
 	debugfs_remove_recursive(smartio_debugfs);
 	bus_unregister_notifier(&pci_bus_type, &smartio_pci_nb);
 	bus_unregister(&smartio_bus_type);
+	destroy_workqueue(smartio_wq);
 }
 
 module_init(smartio_init);

@@ -218,7 +218,7 @@ static void smartio_watch(struct work_struct *work)
 
 	/* Paused: look again in a second whether watching was turned back on. */
 	if (!interval) {
-		schedule_delayed_work(&adapter->watch, HZ);
+		queue_delayed_work(smartio_wq, &adapter->watch, HZ);
 		return;
 	}
 
@@ -245,7 +245,8 @@ static void smartio_watch(struct work_struct *work)
 		smartio_fdevs_unregister(&dead);
 	}
 
-	schedule_delayed_work(&adapter->watch, msecs_to_jiffies(interval));
+	queue_delayed_work(smartio_wq, &adapter->watch,
+			   msecs_to_jiffies(interval));
 }
 
 /**
@@ -255,7 +256,7 @@ static void smartio_watch(struct work_struct *work)
 void smartio_watch_start(struct smartio_adapter *adapter)
 {
 	INIT_DELAYED_WORK(&adapter->watch, smartio_watch);
-	schedule_delayed_work(&adapter->watch, 0);
+	queue_delayed_work(smartio_wq, &adapter->watch, 0);
 }
 
 /**

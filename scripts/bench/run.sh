@@ -19,5 +19,6 @@ for k in $(scripts/kernels.sh); do
 		--rundir "$run" --agent --timeout 900
 	GUEST_EXEC_TIMEOUT=600 scripts/guest-exec "$run" \
 		"BENCH_RUNTIME=${BENCH_RUNTIME:-10} BENCH_CYCLES=${BENCH_CYCLES:-10} /smartio/bin/guest-bench.sh" || true
+	scripts/bench/hotplug.sh "$run" "${BENCH_HOTPLUG_CYCLES:-5}" || true
 	scripts/guest-exec "$run" poweroff > /dev/null 2>&1 || true
 done

@@ -10,7 +10,7 @@
 # non-zero if anything failed or could not run.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
-cd "$SMARTIO_TOP"
+cd "$SMARTIO_TOP" || exit 1
 
 LOGS=$BUILD/logs
 GUEST_TIMEOUT=${GUEST_TIMEOUT:-2400}
@@ -41,12 +41,35 @@ tap() {
 	[ "$n" -gt 0 ] || result fail "$prefix: ran no test"
 }
 
-host_suite() {	# host_suite KVER FILE: a host-side suite against the guest
-	local name
+host_suite() {	# host_suite LABEL FILE: a host-side suite against the guest
+	local name log
 	name=$(basename "$2" .bats)
-	timeout 900 bats --tap "$2" > "$LOGS/$1-host-$name.tap" 2>&1
-	cat "$LOGS/$1-host-$name.tap"
-	tap "$1 host $name" "$LOGS/$1-host-$name.tap"
+	log="$LOGS/${1// /-}-host-$name.tap"
+	timeout 900 bats --tap "$2" > "$log" 2>&1
+	cat "$log"
+	tap "$1 host $name" "$log"
+}
+
+# end_guest LABEL RUNDIR TOPOLOGY: checks the guest survived, powers it off
+# and fails on any WARN, BUG, oops or hung task in its kernel log.
+end_guest() {
+	local serial=$LOGS/serial-${1// /-}.log
+	if scripts/guest-exec "$2" true > /dev/null 2>&1; then
+		result ok "$1: guest alive after the suites"
+	else
+		result fail "$1: guest alive after the suites"
+	fi
+	GUEST_EXEC_TIMEOUT=60 scripts/guest-exec "$2" poweroff > /dev/null 2>&1
+	kill -KILL "$(cat "$2/timeout.pid" 2>/dev/null)" 2>/dev/null
+	cp "$2/serial.log" "$serial" 2>/dev/null
+	if grep -nE "WARNING:|BUG[: ]|Oops|Kernel panic|blocked for more than|general protection fault|list_(add|del) corruption|UBSAN|Call Trace" \
+		"$serial"; then
+		tail -n 60 "$serial"
+		result fail "$1: kernel log free of WARN, BUG, oops and hung tasks"
+	else
+		result ok "$1: kernel log free of WARN, BUG, oops and hung tasks"
+	fi
+	unset SMARTIO_RUNDIR
 }
 
 summary() {
@@ -165,22 +188,23 @@ for k in "${KVERS[@]}"; do
 		host_suite "$k" "$t"
 	done
 
-	if scripts/guest-exec "$run" true > /dev/null 2>&1; then
-		result ok "$k: guest alive after the suites"
-	else
-		result fail "$k: guest alive after the suites"
-	fi
-	GUEST_EXEC_TIMEOUT=60 scripts/guest-exec "$run" poweroff > /dev/null 2>&1
-	kill -KILL "$(cat "$run/timeout.pid" 2>/dev/null)" 2>/dev/null
-	cp "$run/serial.log" "$LOGS/serial-$k.log" 2>/dev/null
-	if grep -nE "WARNING:|BUG[: ]|Oops|Kernel panic|blocked for more than|general protection fault|list_(add|del) corruption|UBSAN|Call Trace" \
-		"$LOGS/serial-$k.log"; then
-		tail -n 60 "$LOGS/serial-$k.log"
-		result fail "$k: kernel log free of WARN, BUG, oops and hung tasks"
-	else
-		result ok "$k: kernel log free of WARN, BUG, oops and hung tasks"
-	fi
-	unset SMARTIO_RUNDIR
+	end_guest "$k" "$run" basic
+
+	# Other topologies: one guest each, running their host-side suites.
+	for dir in selftests/topology/*/; do
+		[ -d "$dir" ] || continue
+		topo=$(basename "$dir") run=$BUILD/run/$k-$topo
+		if ! scripts/qemu-run.sh --kernel "$k" --initrd "$BUILD/$k/initrd.gz" \
+			--rundir "$run" --agent --timeout "$GUEST_TIMEOUT" --topology "$topo"; then
+			result fail "$k $topo: guest boots"
+			continue
+		fi
+		export SMARTIO_RUNDIR=$run
+		for t in "$dir"*.bats; do
+			host_suite "$k $topo" "$t"
+		done
+		end_guest "$k $topo" "$run" "$topo"
+	done
 done
 
 summary

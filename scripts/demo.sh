@@ -7,7 +7,7 @@
 # step fails.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
-cd "$SMARTIO_TOP"
+cd "$SMARTIO_TOP" || exit 1
 
 scripts/deps.sh
 k=$(scripts/kernels.sh | sed -n 1p)

@@ -5,7 +5,7 @@
 # scripts/bench/guest-bench.sh in it. Prints numbers and ratios only.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
-cd "$SMARTIO_TOP"
+cd "$SMARTIO_TOP" || exit 1
 
 scripts/deps.sh
 for k in $(scripts/kernels.sh); do

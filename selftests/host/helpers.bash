@@ -2,7 +2,7 @@
 # Shared by the host-side bats suites: they drive a running agent-mode guest
 # (SMARTIO_RUNDIR, set by scripts/check.sh) and its QEMU over QMP.
 
-SMARTIO_TOP=${SMARTIO_TOP:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
+SMARTIO_TOP=${SMARTIO_TOP:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 
 require_guest() {
 	if [ -z "${SMARTIO_RUNDIR:-}" ] || [ ! -d "$SMARTIO_RUNDIR" ]; then

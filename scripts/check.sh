@@ -119,7 +119,7 @@ else
 fi
 
 SELFTEST_BIN=$BUILD/selftests
-mkdir -p "$SELFTEST_BIN"
+mkdir -p "$SELFTEST_BIN/helpers"
 built_tests=()
 for src in selftests/smartio/*.c; do
 	bin=$SELFTEST_BIN/$(basename "$src" .c)
@@ -128,6 +128,16 @@ for src in selftests/smartio/*.c; do
 		built_tests+=("$bin")
 	else
 		cat "$LOGS/selftest-build.log"
+		result fail "build $(basename "$src")"
+	fi
+done
+
+# Guest helper programs for the suites (not tests themselves).
+for src in selftests/bin/*.c; do
+	[ -e "$src" ] || continue
+	if ! gcc -O2 -Wall -Werror -static -o "$SELFTEST_BIN/helpers/$(basename "$src" .c)" \
+		"$src" > "$LOGS/helper-build.log" 2>&1; then
+		cat "$LOGS/helper-build.log"
 		result fail "build $(basename "$src")"
 	fi
 done
@@ -149,6 +159,7 @@ for k in "${KVERS[@]}"; do
 	cp "${built_tests[@]}" "$stage/bin/" 2>/dev/null
 	cp scripts/smartio_tool "$stage/bin/" 2>/dev/null
 	cp scripts/bench/guest-bench.sh "$stage/bin/"
+	cp "$SELFTEST_BIN"/helpers/* "$stage/bin/" 2>/dev/null
 	for t in selftests/tool/*guest*.bats; do
 		[ -e "$t" ] && cp "$t" "$stage/tests/"
 	done

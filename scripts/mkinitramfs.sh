@@ -52,7 +52,7 @@ rm -f "$root/bin/bats"
 ln -sf /bin/busybox "$root/usr/bin/env"
 
 # Kernel modules with their dependencies, decompressed for busybox.
-mods=$(modprobe --show-depends -d "$kroot" -S "$kver" -a nvme ext4 crc32c_generic |
+mods=$(modprobe --show-depends -d "$kroot" -S "$kver" -a nvme ext4 crc32c_generic e1000e |
 	awk '/^insmod/ { print $2 }')
 for m in $mods; do
 	rel=${m#"$kroot"}

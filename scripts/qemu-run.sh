@@ -50,7 +50,7 @@ QEMU_ARGS=(
 	-kernel "$vmlinuz" -initrd "$initrd" -append "$kargs"
 	-serial "file:$RUNDIR/serial.log"
 	-serial "unix:$RUNDIR/agent.sock,server=on,wait=off"
-	-monitor none
+	-monitor none -nic none
 	-qmp "unix:$RUNDIR/qmp.sock,server=on,wait=off"
 	-device isa-debug-exit,iobase=0xf4,iosize=0x01
 	-pidfile "$RUNDIR/qemu.pid"

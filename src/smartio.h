@@ -220,6 +220,8 @@ int smartio_host_domain(struct smartio_adapter *adapter);
 struct pci_dev *smartio_host_attach(struct smartio_adapter *adapter,
 				    u8 bus, u8 devfn);
 void smartio_host_hide(struct smartio_adapter *adapter, u8 bus, u8 devfn);
+bool smartio_host_bar_fits(struct smartio_adapter *adapter, u8 bus, u64 size,
+			   unsigned long flags);
 
 /* smartio_emul.c */
 int smartio_emul_init(void);

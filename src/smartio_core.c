@@ -758,6 +758,47 @@ static ssize_t aperture_size_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(aperture_size);
 
+/* Aperture bytes held by the memory BARs of devices borrowed through it. */
+static u64 smartio_aperture_used(struct smartio_adapter *adapter)
+{
+	struct smartio_fdev *fdev;
+	u64 used = 0;
+	int i;
+
+	spin_lock(&smartio_borrow_lock);
+	list_for_each_entry(fdev, &smartio_borrowed, borrowed_node) {
+		if (fdev->adapter != adapter)
+			continue;
+		for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+			struct resource *r = &fdev->pdev->resource[i];
+
+			if ((r->flags & IORESOURCE_MEM) && r->parent)
+				used += resource_size(r);
+		}
+	}
+	spin_unlock(&smartio_borrow_lock);
+	return used;
+}
+
+static ssize_t aperture_used_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n",
+			  smartio_aperture_used(to_smartio_adapter(dev)));
+}
+static DEVICE_ATTR_RO(aperture_used);
+
+static ssize_t aperture_free_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	struct smartio_adapter *adapter = to_smartio_adapter(dev);
+	u64 size = smartio_aperture_size(adapter, false) +
+		   smartio_aperture_size(adapter, true);
+
+	return sysfs_emit(buf, "%llu\n", size - smartio_aperture_used(adapter));
+}
+static DEVICE_ATTR_RO(aperture_free);
+
 static ssize_t link_show(struct device *dev, struct device_attribute *attr,
 			 char *buf)
 {
@@ -772,6 +813,8 @@ static struct attribute *smartio_adapter_attrs[] = {
 	&dev_attr_bus_range.attr,
 	&dev_attr_aperture.attr,
 	&dev_attr_aperture_size.attr,
+	&dev_attr_aperture_used.attr,
+	&dev_attr_aperture_free.attr,
 	&dev_attr_link.attr,
 	NULL,
 };
@@ -885,6 +928,35 @@ static ssize_t aperture_needed_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(aperture_needed);
 
+static ssize_t fit_show(struct device *dev, struct device_attribute *attr,
+			char *buf)
+{
+	struct smartio_fdev *fdev = to_smartio_fdev(dev);
+	struct pci_dev *pdev = smartio_fdev_pdev(fdev);
+	int i, len = 0;
+
+	pci_lock_rescan_remove();
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		struct smartio_bar *bar = &fdev->bars[i];
+		const char *fit;
+
+		if (!bar->size || !(bar->flags & IORESOURCE_MEM))
+			continue;
+		if (pdev)
+			fit = "assigned";
+		else if (smartio_host_bar_fits(fdev->adapter, fdev->bus,
+					       bar->size, bar->flags))
+			fit = "fits";
+		else
+			fit = "no-room";
+		len += sysfs_emit_at(buf, len, "%d %llu %s\n", i, bar->size, fit);
+	}
+	pci_unlock_rescan_remove();
+	pci_dev_put(pdev);
+	return len;
+}
+static DEVICE_ATTR_RO(fit);
+
 static ssize_t state_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
 {
@@ -939,6 +1011,7 @@ static struct attribute *smartio_fdev_attrs[] = {
 	&dev_attr_remote_address.attr,
 	&dev_attr_resources.attr,
 	&dev_attr_aperture_needed.attr,
+	&dev_attr_fit.attr,
 	&dev_attr_state.attr,
 	&dev_attr_borrow.attr,
 	&dev_attr_return.attr,

@@ -399,3 +399,61 @@ void smartio_host_hide(struct smartio_adapter *adapter, u8 bus, u8 devfn)
 	if (adapter->host)
 		clear_bit(smartio_bdf(bus, devfn), adapter->host->visible);
 }
+
+/* Whether @win has an aligned gap of @size between its children. */
+static bool smartio_window_has_room(struct resource *win, u64 size)
+{
+	resource_size_t start = ALIGN(win->start, size);
+	struct resource *child;
+
+	for (child = win->child; child; child = child->sibling) {
+		if (start < child->start && child->start - start >= size)
+			return true;
+		if (child->end + 1 > start)
+			start = ALIGN(child->end + 1, size);
+	}
+	return start >= win->start && start <= win->end &&
+		win->end - start + 1 >= size;
+}
+
+/**
+ * smartio_host_bar_fits() - would a BAR fit the windows above a slot now
+ * @adapter: the adapter
+ * @bus: remote bus the device sits on
+ * @size: the BAR's size (a power of two, also its alignment)
+ * @flags: the BAR's IORESOURCE_* flags
+ *
+ * A hint for user space: looks for a free, aligned gap in a compatible
+ * bridge window of @bus. The caller holds pci_lock_rescan_remove(), under
+ * which the PCI core assigns resources.
+ *
+ * Return: true if there is room for it.
+ */
+bool smartio_host_bar_fits(struct smartio_adapter *adapter, u8 bus, u64 size,
+			   unsigned long flags)
+{
+	struct smartio_host *host = adapter->host;
+	struct resource *win;
+	struct pci_bus *pbus;
+	int i;
+
+	if (!host || !size || !(flags & IORESOURCE_MEM))
+		return false;
+	pbus = pci_find_bus(host->sysdata.domain, bus);
+	if (!pbus)
+		return false;
+	pci_bus_for_each_resource(pbus, win, i) {
+		if (!win || !(win->flags & IORESOURCE_MEM) || !win->parent)
+			continue;
+		/* Non-prefetchable BARs never go in a prefetchable window. */
+		if ((win->flags & IORESOURCE_PREFETCH) &&
+		    !(flags & IORESOURCE_PREFETCH))
+			continue;
+		/* A 32-bit BAR needs room below 4 GiB. */
+		if (!(flags & IORESOURCE_MEM_64) && win->start > U32_MAX)
+			continue;
+		if (smartio_window_has_room(win, size))
+			return true;
+	}
+	return false;
+}

@@ -4,7 +4,8 @@
 # Host-side: a device whose BARs do not fit the adapter's aperture. QMP
 # hot-adds an NVMe with a 512 MiB controller memory buffer (a 64-bit
 # prefetchable BAR) into the basic fabric's empty slot; the aperture has
-# 256 MiB prefetchable. Runs last: the device stays in the slot.
+# 256 MiB prefetchable. Then the same for a GPU-class device: an
+# ivshmem-plain with a 4 GiB BAR. Runs last: the device stays in the slot.
 
 load helpers
 
@@ -45,4 +46,26 @@ setup_file() {
 	# The device that fits still borrows and returns normally.
 	run gexec 'echo 1 > /sys/bus/smartio/devices/83000/borrow && echo 1 > /sys/bus/smartio/devices/83000/return'
 	[ "$status" -eq 0 ]
+}
+
+@test "a GPU-class 4 GiB BAR and a 256 MiB aperture: no-room, then ENOSPC with sizes" {
+	run "$SMARTIO_TOP/scripts/qmp" "$SMARTIO_RUNDIR" '{"execute":"device_del","arguments":{"id":"bigcmb0"}}' --wait-event DEVICE_DELETED 20
+	[ "$status" -eq 0 ]
+	qmp_ok '{"execute":"blockdev-del","arguments":{"node-name":"bigcmb0"}}'
+	qmp_ok "{\"execute\":\"object-add\",\"arguments\":{\"qom-type\":\"memory-backend-file\",\"id\":\"gpusmall\",\"size\":4294967296,\"mem-path\":\"$SMARTIO_RUNDIR/gpusmall.bin\",\"share\":true}}"
+	qmp_ok '{"execute":"device_add","arguments":{"driver":"ivshmem-plain","id":"gpusmall","memdev":"gpusmall","bus":"dn1"}}'
+	run gexec 'for i in $(seq 20); do echo 1 > /sys/bus/smartio/scan; [ "$(cat /sys/bus/smartio/devices/84000/class 2>/dev/null)" = 0x050000 ] && exit 0; sleep 1; done; exit 1'
+	[ "$status" -eq 0 ]
+	run gexec 'cat /sys/bus/smartio/devices/84000/fit'
+	[ "${lines[1]}" = "2 4294967296 no-room" ]
+	run gexec 'smartio_tool borrow 84000'
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"aperture"* ]]
+	run gexec 'echo 1 > /sys/bus/smartio/devices/84000/borrow'
+	[[ "$output" == *"No space left on device"* ]]
+	run gexec 'dmesg | grep "84000: BARs do not fit the aperture of adapter0" | tail -n 1'
+	[[ "$output" == *"+ 4.00 GiB prefetchable"* ]]
+	[[ "$output" == *"aperture has 8.00 MiB + 256 MiB"* ]]
+	run gexec 'cat /sys/bus/smartio/devices/84000/state; lspci -D -s 84:00.0'
+	[ "$output" = available ]
 }

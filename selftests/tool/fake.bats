@@ -197,8 +197,8 @@ assert_error() {	# assert_error MESSAGE (after a run --separate-stderr)
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
 	[ "${#lines[@]}" -eq 2 ]
-	[ "${lines[0]}" = "83000: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [available]" ]
-	[ "${lines[1]}" = "84000: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [borrowed]" ]
+	[ "${lines[0]}" = "83000: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [available] (adapter0)" ]
+	[ "${lines[1]}" = "84000: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [borrowed] (adapter0)" ]
 }
 
 @test "list names the NVMe from the system's pci.ids too" {
@@ -208,25 +208,25 @@ assert_error() {	# assert_error MESSAGE (after a run --separate-stderr)
 	done
 	[ -n "$ids" ] || skip "no pci.ids on this system"
 	SMARTIO_PCI_IDS=$ids run "$TOOL" list
-	[ "${lines[0]}" = "83000: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [available]" ]
+	[ "${lines[0]}" = "83000: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [available] (adapter0)" ]
 	# An unreadable SMARTIO_PCI_IDS falls through to the system's.
 	SMARTIO_PCI_IDS=$FAKE/nonexistent run "$TOOL" list
-	[ "${lines[0]}" = "83000: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [available]" ]
+	[ "${lines[0]}" = "83000: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [available] (adapter0)" ]
 }
 
 @test "list falls back to hex ids where pci.ids has no name" {
 	SMARTIO_PCI_IDS=/dev/null run "$TOOL" list
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "83000: Class 0108 [1b36:0010] [available]" ]
+	[ "${lines[0]}" = "83000: Class 0108 [1b36:0010] [available] (adapter0)" ]
 	mkfdev 85000 0x8086 0x10d3 0x020000 85:00.0 available
 	mkfdev 86000 0xabcd 0x1234 0x020000 86:00.0 available
 	mkfdev 87000 0xabcd 0x1234 0x120000 87:00.0 available
 	mkfdev 88000 0xabcd 0x1234 0xff0000 88:00.0 available
 	run "$TOOL" list
-	[ "${lines[2]}" = "85000: Ethernet controller Intel Corporation Device 10d3 [available]" ]
-	[ "${lines[3]}" = "86000: Ethernet controller [abcd:1234] [available]" ]
-	[ "${lines[4]}" = "87000: Processing accelerators [abcd:1234] [available]" ]
-	[ "${lines[5]}" = "88000: Class ff00 [abcd:1234] [available]" ]
+	[ "${lines[2]}" = "85000: Ethernet controller Intel Corporation Device 10d3 [available] (adapter0)" ]
+	[ "${lines[3]}" = "86000: Ethernet controller [abcd:1234] [available] (adapter0)" ]
+	[ "${lines[4]}" = "87000: Processing accelerators [abcd:1234] [available] (adapter0)" ]
+	[ "${lines[5]}" = "88000: Class ff00 [abcd:1234] [available] (adapter0)" ]
 }
 
 @test "list orders by fdid as a number" {

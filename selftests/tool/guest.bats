@@ -164,7 +164,7 @@ fabric_lspci() {
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
 	[ "${#lines[@]}" -eq 1 ]
-	[ "${lines[0]}" = "$FDID: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [available]" ]
+	[ "${lines[0]}" = "$FDID: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [available] (adapter0)" ]
 	[ "$(cat $SIO/devices/"$FDID"/remote_address)" = 83:00.0 ]
 }
 
@@ -227,7 +227,7 @@ fabric_lspci() {
 	run smartio_tool list --json
 	[[ "$output" == *"\"pci_dev\": \"$addr\""* ]]
 	run smartio_tool list
-	[ "${lines[0]}" = "$FDID: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [borrowed]" ]
+	[ "${lines[0]}" = "$FDID: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [borrowed] (adapter0)" ]
 
 	run --separate-stderr smartio_tool borrow "$FDID"
 	[ "$status" -eq 1 ]
@@ -303,7 +303,7 @@ fabric_lspci() {
 	[ "$(state)" = borrowed ]
 	[ -L $SIO/devices/"$FDID"/pci_dev ]
 	run smartio_tool list
-	[ "${lines[0]}" = "$FDID: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [borrowed]" ]
+	[ "${lines[0]}" = "$FDID: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [borrowed] (adapter0)" ]
 	wait_blockdev > /dev/null
 
 	run --separate-stderr smartio_tool config autoborrow_transparent 2

@@ -106,6 +106,11 @@ static void smartio_slot_power_on(struct smartio_adapter *adapter,
 	if (!(sta & PCI_EXP_SLTSTA_PDS) || !(ctl & PCI_EXP_SLTCTL_PCC))
 		return;
 
+	/*
+	 * A hot-add presses the attention button too; powering on answers
+	 * it, so it must not be taken later as a request to power off.
+	 */
+	smartio_slot_write(adapter, slot, PCI_EXP_SLTSTA, PCI_EXP_SLTSTA_ABP);
 	smartio_slot_power(adapter, slot, true);
 	dev_info(&adapter->dev, "powered on slot below %02x:%02x.%d\n",
 		 slot->bus, PCI_SLOT(slot->devfn), PCI_FUNC(slot->devfn));

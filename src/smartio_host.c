@@ -328,6 +328,190 @@ static bool smartio_bars_assigned(struct pci_dev *pdev, unsigned int mask)
 	return true;
 }
 
+/* Whether a BAR of @flags may live in bridge or host window @win. */
+static bool smartio_window_compatible(struct resource *win, unsigned long flags)
+{
+	if (!win || !(win->flags & IORESOURCE_MEM) || !win->parent)
+		return false;
+	/* Non-prefetchable BARs never go in a prefetchable window. */
+	if ((win->flags & IORESOURCE_PREFETCH) && !(flags & IORESOURCE_PREFETCH))
+		return false;
+	/* A 32-bit BAR needs room below 4 GiB. */
+	return (flags & IORESOURCE_MEM_64) || win->start <= U32_MAX;
+}
+
+/* Whether @win spans an aligned range of @size, ignoring what is inside. */
+static bool smartio_window_spans(struct resource *win, u64 size)
+{
+	resource_size_t start = ALIGN(win->start, size);
+
+	return start >= win->start && start <= win->end &&
+		win->end - start + 1 >= size;
+}
+
+/*
+ * Whether no device below @bus but @pdev holds a BAR: its bridge windows
+ * can then be re-sized without moving anything a driver uses.
+ */
+static bool smartio_subtree_idle(struct pci_bus *bus, struct pci_dev *pdev)
+{
+	struct pci_dev *dev;
+	int i;
+
+	list_for_each_entry(dev, &bus->devices, bus_list) {
+		if (dev == pdev)
+			continue;
+		for (i = 0; i < PCI_BRIDGE_RESOURCES; i++)
+			if (dev->resource[i].parent)
+				return false;
+		if (dev->subordinate &&
+		    !smartio_subtree_idle(dev->subordinate, pdev))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * The lowest bridge above @bus whose window spans a BAR of @size and
+ * @flags and whose whole subtree is idle: re-sizing the windows below it
+ * can make room for the BAR. The bridge on the root bus is the highest
+ * candidate; its windows are the aperture and stay as they are.
+ */
+static struct pci_dev *smartio_grow_target(struct pci_bus *bus,
+					   struct pci_dev *pdev, u64 size,
+					   unsigned long flags)
+{
+	struct pci_dev *bridge = bus->self;
+	struct pci_dev *up;
+	int i;
+
+	while (bridge && !pci_is_root_bus(bridge->bus)) {
+		up = bridge->bus->self;
+		if (!up || !smartio_subtree_idle(up->subordinate, pdev))
+			return NULL;
+		for (i = PCI_BRIDGE_MEM_WINDOW; i <= PCI_BRIDGE_PREF_MEM_WINDOW; i++) {
+			struct resource *win = &up->resource[i];
+
+			if (smartio_window_compatible(win, flags) &&
+			    smartio_window_spans(win, size))
+				return up;
+		}
+		bridge = up;
+	}
+	return NULL;
+}
+
+/* Releases the memory windows of every bridge below @bus, deepest first. */
+static void smartio_release_windows(struct pci_bus *bus)
+{
+	struct pci_dev *dev;
+	int i;
+
+	list_for_each_entry(dev, &bus->devices, bus_list) {
+		if (!dev->subordinate)
+			continue;
+		smartio_release_windows(dev->subordinate);
+		for (i = PCI_BRIDGE_MEM_WINDOW; i <= PCI_BRIDGE_PREF_MEM_WINDOW; i++)
+			if (dev->resource[i].parent)
+				pci_release_resource(dev, i);
+	}
+}
+
+/* A bridge's base/limit register value for @res, or "disabled". */
+static u32 smartio_window_regs(struct pci_dev *bridge, struct resource *res,
+			       struct pci_bus_region *region)
+{
+	if (!res->parent)
+		return 0x0000fff0;
+	pcibios_resource_to_bus(bridge->bus, region, res);
+	return ((region->start >> 16) & 0xfff0) | (region->end & 0xfff00000);
+}
+
+/*
+ * The PCI core only programs the windows of bridges it has not enabled
+ * yet, and the ports of the remote tree are enabled; write the re-sized
+ * windows of every bridge below @bus ourselves. Nothing behind them is
+ * in use, so the transient states in between are harmless.
+ */
+static void smartio_program_windows(struct pci_bus *bus)
+{
+	struct pci_bus_region region = {};
+	struct pci_dev *dev;
+	u32 regs;
+
+	list_for_each_entry(dev, &bus->devices, bus_list) {
+		if (!dev->subordinate)
+			continue;
+		regs = smartio_window_regs(dev, &dev->resource[PCI_BRIDGE_MEM_WINDOW],
+					   &region);
+		pci_write_config_dword(dev, PCI_MEMORY_BASE, regs);
+
+		region.start = 0;
+		region.end = 0;
+		regs = smartio_window_regs(dev,
+					   &dev->resource[PCI_BRIDGE_PREF_MEM_WINDOW],
+					   &region);
+		pci_write_config_dword(dev, PCI_PREF_LIMIT_UPPER32, 0);
+		pci_write_config_dword(dev, PCI_PREF_MEMORY_BASE, regs);
+		pci_write_config_dword(dev, PCI_PREF_BASE_UPPER32,
+				       upper_32_bits(region.start));
+		pci_write_config_dword(dev, PCI_PREF_LIMIT_UPPER32,
+				       upper_32_bits(region.end));
+		smartio_program_windows(dev->subordinate);
+	}
+}
+
+/*
+ * The firmware sized the windows above an empty slot for nothing in it, so
+ * a device hot-added there may not fit although the aperture has room.
+ * Re-size the windows below the lowest idle bridge that can hold the
+ * largest unassigned BAR. Its own window, and everything outside it,
+ * stays where it is.
+ */
+static void smartio_grow_windows(struct smartio_adapter *adapter,
+				 struct pci_dev *pdev, unsigned int mask,
+				 const struct resource *bars)
+{
+	const struct resource *big = NULL;
+	struct pci_dev *target;
+	int i;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++)
+		if ((mask & BIT(i)) && !pdev->resource[i].parent &&
+		    (!big || resource_size(&bars[i]) > resource_size(big)))
+			big = &bars[i];
+	if (!big)
+		return;
+	target = smartio_grow_target(pdev->bus, pdev, resource_size(big),
+				     big->flags);
+	if (!target)
+		return;
+
+	dev_info(&adapter->dev, "re-sizing bridge windows below %s for %s\n",
+		 pci_name(target), pci_name(pdev));
+	/* A failed assignment zeroed the BAR; the PCI core needs its size. */
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		struct resource *r = &pdev->resource[i];
+
+		if (r->parent) {
+			pci_release_resource(pdev, i);
+		} else if (mask & BIT(i)) {
+			r->start = 0;
+			r->end = resource_size(&bars[i]) - 1;
+			r->flags = bars[i].flags | IORESOURCE_UNSET;
+		}
+	}
+	smartio_release_windows(target->subordinate);
+	/*
+	 * Size each window for what is below it, without spreading the rest
+	 * of the target's window over the hot-plug ports: 6.1's spreading
+	 * can leave a port less than its device needs.
+	 */
+	pci_bus_size_bridges(target->subordinate);
+	pci_bus_assign_resources(target->subordinate);
+	smartio_program_windows(target->subordinate);
+}
+
 /**
  * smartio_host_attach() - make a remote endpoint a local PCI device
  * @adapter: the adapter it sits behind
@@ -335,8 +519,9 @@ static bool smartio_bars_assigned(struct pci_dev *pdev, unsigned int mask)
  * @devfn: remote device/function
  *
  * Keeps BAR addresses the remote side programmed where they fit, assigns
- * the others inside the aperture and binds the native driver. The caller
- * holds pci_lock_rescan_remove().
+ * the others inside the aperture, re-sizing bridge windows of idle parts of
+ * the tree if need be, and binds the native driver. The caller holds
+ * pci_lock_rescan_remove().
  *
  * Return: the PCI device with a reference held, or ERR_PTR: -ENODEV if the
  * path or the device is gone, -ENOSPC if its BARs do not fit.
@@ -344,6 +529,7 @@ static bool smartio_bars_assigned(struct pci_dev *pdev, unsigned int mask)
 struct pci_dev *smartio_host_attach(struct smartio_adapter *adapter,
 				    u8 bus, u8 devfn)
 {
+	struct resource bars[PCI_STD_NUM_BARS];
 	struct smartio_host *host = adapter->host;
 	struct pci_bus *pbus;
 	struct pci_dev *pdev;
@@ -369,7 +555,10 @@ struct pci_dev *smartio_host_attach(struct smartio_adapter *adapter,
 			pci_claim_resource(pdev, i);
 	}
 	mask = smartio_mem_bars(pdev);
+	memcpy(bars, pdev->resource, sizeof(bars));
 	pci_assign_unassigned_bus_resources(pbus);
+	if (!smartio_bars_assigned(pdev, mask))
+		smartio_grow_windows(adapter, pdev, mask, bars);
 	if (!smartio_bars_assigned(pdev, mask)) {
 		pci_stop_and_remove_bus_device(pdev);
 		clear_bit(smartio_bdf(bus, devfn), host->visible);
@@ -424,8 +613,9 @@ static bool smartio_window_has_room(struct resource *win, u64 size)
  * @flags: the BAR's IORESOURCE_* flags
  *
  * A hint for user space: looks for a free, aligned gap in a compatible
- * bridge window of @bus. The caller holds pci_lock_rescan_remove(), under
- * which the PCI core assigns resources.
+ * bridge window of @bus, or for idle bridges above it whose windows a
+ * borrow would re-size to make one. The caller holds
+ * pci_lock_rescan_remove(), under which the PCI core assigns resources.
  *
  * Return: true if there is room for it.
  */
@@ -443,17 +633,9 @@ bool smartio_host_bar_fits(struct smartio_adapter *adapter, u8 bus, u64 size,
 	if (!pbus)
 		return false;
 	pci_bus_for_each_resource(pbus, win, i) {
-		if (!win || !(win->flags & IORESOURCE_MEM) || !win->parent)
-			continue;
-		/* Non-prefetchable BARs never go in a prefetchable window. */
-		if ((win->flags & IORESOURCE_PREFETCH) &&
-		    !(flags & IORESOURCE_PREFETCH))
-			continue;
-		/* A 32-bit BAR needs room below 4 GiB. */
-		if (!(flags & IORESOURCE_MEM_64) && win->start > U32_MAX)
-			continue;
-		if (smartio_window_has_room(win, size))
+		if (smartio_window_compatible(win, flags) &&
+		    smartio_window_has_room(win, size))
 			return true;
 	}
-	return false;
+	return !!smartio_grow_target(pbus, NULL, size, flags);
 }

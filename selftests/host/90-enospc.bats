@@ -5,7 +5,9 @@
 # hot-adds an NVMe with a 512 MiB controller memory buffer (a 64-bit
 # prefetchable BAR) into the basic fabric's empty slot; the aperture has
 # 256 MiB prefetchable. Then the same for a GPU-class device: an
-# ivshmem-plain with a 4 GiB BAR. Runs last: the device stays in the slot.
+# ivshmem-plain with a 4 GiB BAR; then one of 64 MiB, which fits the
+# aperture but not the small window the firmware left the empty slot.
+# Runs last: the device stays in the slot.
 
 load helpers
 
@@ -68,4 +70,40 @@ setup_file() {
 	[[ "$output" == *"aperture has 8.00 MiB + 256 MiB"* ]]
 	run gexec 'cat /sys/bus/smartio/devices/84000/state; lspci -D -s 84:00.0'
 	[ "$output" = available ]
+}
+
+@test "a device larger than its empty slot's window: idle bridge windows re-sized, borrowed ones never" {
+	run "$SMARTIO_TOP/scripts/qmp" "$SMARTIO_RUNDIR" '{"execute":"device_del","arguments":{"id":"gpusmall"}}' --wait-event DEVICE_DELETED 20
+	[ "$status" -eq 0 ]
+	qmp_ok "{\"execute\":\"object-add\",\"arguments\":{\"qom-type\":\"memory-backend-file\",\"id\":\"gpumid\",\"size\":67108864,\"mem-path\":\"$SMARTIO_RUNDIR/gpumid.bin\",\"share\":true}}"
+	qmp_ok '{"execute":"device_add","arguments":{"driver":"ivshmem-plain","id":"gpumid","memdev":"gpumid","bus":"dn1"}}'
+	run gexec 'for i in $(seq 20); do echo 1 > /sys/bus/smartio/scan; grep -q "^2 mem64 pref 67108864" /sys/bus/smartio/devices/84000/resources 2>/dev/null && exit 0; sleep 1; done; exit 1'
+	[ "$status" -eq 0 ]
+	# The firmware gave the empty slot a small window: with the NVMe next
+	# to it borrowed, its windows must stay, so there is no room.
+	run gexec 'smartio_tool borrow 83000 && head -1 /sys/bus/smartio/devices/83000/pci_dev/resource'
+	[ "$status" -eq 0 ]
+	nvme_bar=${lines[-1]}
+	run gexec 'cat /sys/bus/smartio/devices/84000/fit'
+	[ "${lines[1]}" = "2 67108864 no-room" ]
+	run gexec 'echo 1 > /sys/bus/smartio/devices/84000/borrow'
+	[[ "$output" == *"No space left on device"* ]]
+	run gexec 'head -1 /sys/bus/smartio/devices/83000/pci_dev/resource; smartio_tool return 83000'
+	[ "${lines[0]}" = "$nvme_bar" ]
+	[ "$status" -eq 0 ]
+	# Nothing borrowed below the root port: its window is spread anew.
+	run gexec 'cat /sys/bus/smartio/devices/84000/fit'
+	[ "${lines[1]}" = "2 67108864 fits" ]
+	run gexec 'smartio_tool borrow 84000 && dmesg | grep "re-sizing bridge windows below" | tail -n 1'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"for 10000:84:00.0"* ]]
+	run gexec 'p=/sys/bus/smartio/devices/84000/pci_dev; echo 1 > $p/enable && smartio_bar_rw $p/resource2 0x3fff000 write 0xc0ffee0084000000'
+	[ "$status" -eq 0 ]
+	[ "$(od -An -tx8 -j $((0x3fff000)) -N 8 "$SMARTIO_RUNDIR/gpumid.bin" | tr -d ' ')" = c0ffee0084000000 ]
+	# The neighbour slot still works after the re-sizing.
+	run gexec 'smartio_tool borrow 83000 && basename $(readlink /sys/bus/smartio/devices/83000/pci_dev/driver)'
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = nvme ]
+	run gexec 'smartio_tool return 83000 && smartio_tool return 84000'
+	[ "$status" -eq 0 ]
 }

@@ -3,13 +3,15 @@
 #
 # Installs what the build, the tests and the demo need, Debian packages only,
 # and unpacks (without installing) the two guest kernels into build/kernels.
-# Idempotent and quick when everything is present.
+# Idempotent and quick when everything is present. "deps.sh bench" adds
+# what only the benchmarks need (gnuplot for the plot in Documentation/).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 PKGS="build-essential kmod cpio gzip xz-utils python3 socat qemu-system-x86
 busybox-static bash bats pciutils nvme-cli e2fsprogs fio sparse perl
 linux-source-6.1 linux-headers-amd64 linux-headers-6.12-amd64"
+[ "${1:-}" = bench ] && PKGS="$PKGS gnuplot-nox"
 
 missing=""
 for p in $PKGS; do

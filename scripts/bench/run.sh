@@ -2,12 +2,16 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make bench: boots the "basic" fabric once per supported kernel and runs
-# scripts/bench/guest-bench.sh in it. Prints numbers and ratios only.
+# scripts/bench/guest-bench.sh and hotplug.sh in it, then scale.sh (scan
+# cost against endpoints, largest BAR per aperture), whose plot for the
+# first kernel becomes Documentation/smartio-scale.png. Prints numbers and
+# ratios only.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 cd "$SMARTIO_TOP" || exit 1
 
-scripts/deps.sh
+scripts/deps.sh bench
+plot=Documentation/smartio-scale.png
 for k in $(scripts/kernels.sh); do
 	make KVERS="$k" > /dev/null
 	stage=$BUILD/$k/bench-stage run=$BUILD/run/bench-$k
@@ -21,4 +25,6 @@ for k in $(scripts/kernels.sh); do
 		"BENCH_RUNTIME=${BENCH_RUNTIME:-10} BENCH_CYCLES=${BENCH_CYCLES:-10} /smartio/bin/guest-bench.sh" || true
 	scripts/bench/hotplug.sh "$run" "${BENCH_HOTPLUG_CYCLES:-5}" || true
 	scripts/guest-exec "$run" poweroff > /dev/null 2>&1 || true
+	scripts/bench/scale.sh "$k" "$BUILD/$k/bench-initrd.gz" ${plot:+--plot "$plot"} || true
+	plot=""
 done

@@ -11,6 +11,20 @@
 
 load helpers
 
+# add_ivshmem ID BYTES: hot-adds an ivshmem-plain device whose BAR 2 is a
+# BYTES-sized host file into the empty slot; waits until a scan has it.
+add_ivshmem() {
+	qmp_ok "{\"execute\":\"object-add\",\"arguments\":{\"qom-type\":\"memory-backend-file\",\"id\":\"$1\",\"size\":$2,\"mem-path\":\"$SMARTIO_RUNDIR/$1.bin\",\"share\":true}}" || return 1
+	qmp_ok "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"ivshmem-plain\",\"id\":\"$1\",\"memdev\":\"$1\",\"bus\":\"dn1\"}}" || return 1
+	gexec "for i in \$(seq 20); do echo 1 > /sys/bus/smartio/scan; grep -q '^2 mem64 pref $2\$' /sys/bus/smartio/devices/84000/resources 2>/dev/null && exit 0; sleep 1; done; exit 1"
+}
+
+# del_device ID: device_del, and wait until QEMU reports it deleted.
+del_device() {
+	"$SMARTIO_TOP/scripts/qmp" "$SMARTIO_RUNDIR" "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"$1\"}}" \
+		--wait-event DEVICE_DELETED 20 > /dev/null
+}
+
 setup_file() {
 	require_guest
 	gexec 'test -d /sys/bus/smartio || insmod /smartio/smartio.ko'
@@ -51,13 +65,9 @@ setup_file() {
 }
 
 @test "a GPU-class 4 GiB BAR and a 256 MiB aperture: no-room, then ENOSPC with sizes" {
-	run "$SMARTIO_TOP/scripts/qmp" "$SMARTIO_RUNDIR" '{"execute":"device_del","arguments":{"id":"bigcmb0"}}' --wait-event DEVICE_DELETED 20
-	[ "$status" -eq 0 ]
+	del_device bigcmb0
 	qmp_ok '{"execute":"blockdev-del","arguments":{"node-name":"bigcmb0"}}'
-	qmp_ok "{\"execute\":\"object-add\",\"arguments\":{\"qom-type\":\"memory-backend-file\",\"id\":\"gpusmall\",\"size\":4294967296,\"mem-path\":\"$SMARTIO_RUNDIR/gpusmall.bin\",\"share\":true}}"
-	qmp_ok '{"execute":"device_add","arguments":{"driver":"ivshmem-plain","id":"gpusmall","memdev":"gpusmall","bus":"dn1"}}'
-	run gexec 'for i in $(seq 20); do echo 1 > /sys/bus/smartio/scan; [ "$(cat /sys/bus/smartio/devices/84000/class 2>/dev/null)" = 0x050000 ] && exit 0; sleep 1; done; exit 1'
-	[ "$status" -eq 0 ]
+	add_ivshmem gpusmall 4294967296
 	run gexec 'cat /sys/bus/smartio/devices/84000/fit'
 	[ "${lines[1]}" = "2 4294967296 no-room" ]
 	run gexec 'smartio_tool borrow 84000'
@@ -73,12 +83,8 @@ setup_file() {
 }
 
 @test "a device larger than its empty slot's window: idle bridge windows re-sized, borrowed ones never" {
-	run "$SMARTIO_TOP/scripts/qmp" "$SMARTIO_RUNDIR" '{"execute":"device_del","arguments":{"id":"gpusmall"}}' --wait-event DEVICE_DELETED 20
-	[ "$status" -eq 0 ]
-	qmp_ok "{\"execute\":\"object-add\",\"arguments\":{\"qom-type\":\"memory-backend-file\",\"id\":\"gpumid\",\"size\":67108864,\"mem-path\":\"$SMARTIO_RUNDIR/gpumid.bin\",\"share\":true}}"
-	qmp_ok '{"execute":"device_add","arguments":{"driver":"ivshmem-plain","id":"gpumid","memdev":"gpumid","bus":"dn1"}}'
-	run gexec 'for i in $(seq 20); do echo 1 > /sys/bus/smartio/scan; grep -q "^2 mem64 pref 67108864" /sys/bus/smartio/devices/84000/resources 2>/dev/null && exit 0; sleep 1; done; exit 1'
-	[ "$status" -eq 0 ]
+	del_device gpusmall
+	add_ivshmem gpumid 67108864
 	# The firmware gave the empty slot a small window: with the NVMe next
 	# to it borrowed, its windows must stay, so there is no room.
 	run gexec 'smartio_tool borrow 83000 && head -1 /sys/bus/smartio/devices/83000/pci_dev/resource'
@@ -91,7 +97,7 @@ setup_file() {
 	run gexec 'head -1 /sys/bus/smartio/devices/83000/pci_dev/resource; smartio_tool return 83000'
 	[ "${lines[0]}" = "$nvme_bar" ]
 	[ "$status" -eq 0 ]
-	# Nothing borrowed below the root port: its window is spread anew.
+	# Nothing borrowed below the root port: the windows below it are sized anew.
 	run gexec 'cat /sys/bus/smartio/devices/84000/fit'
 	[ "${lines[1]}" = "2 67108864 fits" ]
 	run gexec 'smartio_tool borrow 84000 && dmesg | grep "re-sizing bridge windows below" | tail -n 1'

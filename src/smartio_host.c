@@ -340,13 +340,28 @@ static bool smartio_window_compatible(struct resource *win, unsigned long flags)
 	return (flags & IORESOURCE_MEM_64) || win->start <= U32_MAX;
 }
 
-/* Whether @win spans an aligned range of @size, ignoring what is inside. */
-static bool smartio_window_spans(struct resource *win, u64 size)
+/* Whether @from..@to holds a range of @size aligned to @size. */
+static bool smartio_gap_holds(resource_size_t from, resource_size_t to,
+			      u64 size)
 {
-	resource_size_t start = ALIGN(win->start, size);
+	resource_size_t start = ALIGN(from, size);
 
-	return start >= win->start && start <= win->end &&
-		win->end - start + 1 >= size;
+	return start >= from && start <= to && to - start + 1 >= size;
+}
+
+/* Whether @win has an aligned gap of @size between its children. */
+static bool smartio_window_has_room(struct resource *win, u64 size)
+{
+	resource_size_t pos = win->start;
+	struct resource *child;
+
+	for (child = win->child; child; child = child->sibling) {
+		if (child->start > pos &&
+		    smartio_gap_holds(pos, child->start - 1, size))
+			return true;
+		pos = max(pos, child->end + 1);
+	}
+	return smartio_gap_holds(pos, win->end, size);
 }
 
 /*
@@ -393,7 +408,7 @@ static struct pci_dev *smartio_grow_target(struct pci_bus *bus,
 			struct resource *win = &up->resource[i];
 
 			if (smartio_window_compatible(win, flags) &&
-			    smartio_window_spans(win, size))
+			    smartio_gap_holds(win->start, win->end, size))
 				return up;
 		}
 		bridge = up;
@@ -417,12 +432,18 @@ static void smartio_release_windows(struct pci_bus *bus)
 	}
 }
 
-/* A bridge's base/limit register value for @res, or "disabled". */
+/*
+ * A bridge's base/limit register value for @res, or "disabled"; @region
+ * gets the bus addresses, zero when disabled.
+ */
 static u32 smartio_window_regs(struct pci_dev *bridge, struct resource *res,
 			       struct pci_bus_region *region)
 {
-	if (!res->parent)
+	if (!res->parent) {
+		region->start = 0;
+		region->end = 0;
 		return 0x0000fff0;
+	}
 	pcibios_resource_to_bus(bridge->bus, region, res);
 	return ((region->start >> 16) & 0xfff0) | (region->end & 0xfff00000);
 }
@@ -435,7 +456,7 @@ static u32 smartio_window_regs(struct pci_dev *bridge, struct resource *res,
  */
 static void smartio_program_windows(struct pci_bus *bus)
 {
-	struct pci_bus_region region = {};
+	struct pci_bus_region region;
 	struct pci_dev *dev;
 	u32 regs;
 
@@ -446,8 +467,6 @@ static void smartio_program_windows(struct pci_bus *bus)
 					   &region);
 		pci_write_config_dword(dev, PCI_MEMORY_BASE, regs);
 
-		region.start = 0;
-		region.end = 0;
 		regs = smartio_window_regs(dev,
 					   &dev->resource[PCI_BRIDGE_PREF_MEM_WINDOW],
 					   &region);
@@ -587,22 +606,6 @@ void smartio_host_hide(struct smartio_adapter *adapter, u8 bus, u8 devfn)
 {
 	if (adapter->host)
 		clear_bit(smartio_bdf(bus, devfn), adapter->host->visible);
-}
-
-/* Whether @win has an aligned gap of @size between its children. */
-static bool smartio_window_has_room(struct resource *win, u64 size)
-{
-	resource_size_t start = ALIGN(win->start, size);
-	struct resource *child;
-
-	for (child = win->child; child; child = child->sibling) {
-		if (start < child->start && child->start - start >= size)
-			return true;
-		if (child->end + 1 > start)
-			start = ALIGN(child->end + 1, size);
-	}
-	return start >= win->start && start <= win->end &&
-		win->end - start + 1 >= size;
 }
 
 /**

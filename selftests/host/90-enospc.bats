@@ -25,6 +25,17 @@ del_device() {
 		--wait-event DEVICE_DELETED 20 > /dev/null
 }
 
+# borrow_refused FDID: smartio_tool and the sysfs write both refuse the
+# borrow for want of aperture.
+borrow_refused() {
+	run gexec "smartio_tool borrow $1"
+	[ "$status" -ne 0 ] || return 1
+	[[ "$output" == *"aperture"* ]] || return 1
+	run gexec "echo 1 > /sys/bus/smartio/devices/$1/borrow"
+	[ "$status" -ne 0 ] || return 1
+	[[ "$output" == *"No space left on device"* ]]
+}
+
 setup_file() {
 	require_guest
 	gexec 'test -d /sys/bus/smartio || insmod /smartio/smartio.ko'
@@ -40,12 +51,7 @@ setup_file() {
 }
 
 @test "borrow of a device larger than the aperture fails with ENOSPC and says why" {
-	run gexec 'smartio_tool borrow 84000'
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"aperture"* ]]
-	run gexec 'echo 1 > /sys/bus/smartio/devices/84000/borrow'
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"No space left on device"* ]]
+	borrow_refused 84000
 	run gexec 'dmesg | grep "84000: BARs do not fit the aperture of adapter0"'
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"need 16.0 KiB non-prefetchable + 512 MiB prefetchable"* ]]
@@ -70,11 +76,7 @@ setup_file() {
 	add_ivshmem gpusmall 4294967296
 	run gexec 'cat /sys/bus/smartio/devices/84000/fit'
 	[ "${lines[1]}" = "2 4294967296 no-room" ]
-	run gexec 'smartio_tool borrow 84000'
-	[ "$status" -ne 0 ]
-	[[ "$output" == *"aperture"* ]]
-	run gexec 'echo 1 > /sys/bus/smartio/devices/84000/borrow'
-	[[ "$output" == *"No space left on device"* ]]
+	borrow_refused 84000
 	run gexec 'dmesg | grep "84000: BARs do not fit the aperture of adapter0" | tail -n 1'
 	[[ "$output" == *"+ 4.00 GiB prefetchable"* ]]
 	[[ "$output" == *"aperture has 8.00 MiB + 256 MiB"* ]]
@@ -92,8 +94,7 @@ setup_file() {
 	nvme_bar=${lines[-1]}
 	run gexec 'cat /sys/bus/smartio/devices/84000/fit'
 	[ "${lines[1]}" = "2 67108864 no-room" ]
-	run gexec 'echo 1 > /sys/bus/smartio/devices/84000/borrow'
-	[[ "$output" == *"No space left on device"* ]]
+	borrow_refused 84000
 	run gexec 'head -1 /sys/bus/smartio/devices/83000/pci_dev/resource; smartio_tool return 83000'
 	[ "${lines[0]}" = "$nvme_bar" ]
 	[ "$status" -eq 0 ]

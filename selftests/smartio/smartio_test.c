@@ -586,6 +586,11 @@ TEST_F(smartio, bad_input_changes_nothing)
 	/* Read-only attributes refuse writes. */
 	EXPECT_EQ(EACCES, dev_write(self->nvme, "state", "borrowed"));
 	EXPECT_EQ(EACCES, write_str(DEVS "/adapter0/domain", "1"));
+	EXPECT_EQ(EACCES, write_str(DEVS "/adapter0/aperture_used", "0"));
+	EXPECT_EQ(EACCES, write_str(DEVS "/adapter0/aperture_free", "0"));
+	EXPECT_EQ(EACCES, dev_write(self->nvme, "fit", "0 0 fits"));
+	ASSERT_EQ(0, read_attr(DEVS "/adapter0/aperture_used", buf, sizeof(buf)));
+	EXPECT_STREQ("0", buf);
 }
 
 TEST_F_TIMEOUT(smartio, autoborrow_attribute, 120)

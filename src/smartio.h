@@ -15,6 +15,7 @@
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/pci.h>
+#include <linux/srcu.h>
 #include <linux/types.h>
 #include <linux/workqueue.h>
 
@@ -36,7 +37,9 @@ struct smartio_host;
  * @link_up: true while the NTB link to the remote tree is usable.
  *
  * The core calls these from process context and from the PCI core's config
- * accessors, which hold a raw spinlock: they must not sleep.
+ * accessors, which hold a raw spinlock: they must not sleep. Once
+ * smartio_adapter_unregister() has returned, the core calls none of them
+ * again, so the backend may free what they use.
  */
 struct smartio_adapter_ops {
 	int (*config_read)(struct smartio_adapter *adapter, unsigned int bus,
@@ -91,12 +94,14 @@ struct smartio_slot {
 
 /**
  * struct smartio_adapter - one NTB adapter, a device on the smartio bus
- * @dev: the "adapter<N>" device
+ * @dev: the "adapter<N>" device, below /sys/devices/smartio
  * @id: N
  * @ops: backend operations
  * @priv: backend private data
+ * @backend_dev: the backend's device, linked as "device" until unregistered
  * @info: bus range and aperture, fixed at registration
  * @host: the synthetic PCI host bridge over the remote tree
+ *	(pci_lock_rescan_remove() and smartio_lock to change, either to read)
  * @fdevs: pool devices behind this adapter (smartio_lock)
  * @node: entry in the adapter list (smartio_lock)
  * @config_reads: remote config reads done through this adapter
@@ -105,13 +110,18 @@ struct smartio_slot {
  * @slots: hot-plug slots found by the last walk of the tree (smartio_lock)
  * @nr_slots: number of valid @slots (smartio_lock)
  * @link_was_up: link state the watcher saw last (smartio_lock)
+ * @dead: unregistered; nothing new starts on it (smartio_lock)
+ * @gone: the backend is gone; read under smartio_srcu by every call of @ops
  * @watch: the hot-plug watcher, polling the slots and the link
+ * @attach_work: creates the host bridge in lock order, see smartio_core.c
+ * @teardown_work: removes the host bridge and the pool after unregistration
  */
 struct smartio_adapter {
 	struct device dev;
 	int id;
 	const struct smartio_adapter_ops *ops;
 	void *priv;
+	struct device *backend_dev;
 	struct smartio_adapter_info info;
 	struct smartio_host *host;
 	struct list_head fdevs;
@@ -122,7 +132,11 @@ struct smartio_adapter {
 	struct smartio_slot slots[SMARTIO_MAX_SLOTS];
 	unsigned int nr_slots;
 	bool link_was_up;
+	bool dead;
+	bool gone;
 	struct delayed_work watch;
+	struct work_struct attach_work;
+	struct work_struct teardown_work;
 };
 
 #define to_smartio_adapter(d) container_of(d, struct smartio_adapter, dev)
@@ -189,6 +203,7 @@ static inline u32 smartio_fdid(int adapter, u8 bus, u8 devfn)
 /* smartio_core.c */
 extern struct mutex smartio_lock;
 extern struct workqueue_struct *smartio_wq;
+extern struct srcu_struct smartio_srcu;
 
 struct smartio_adapter *
 smartio_adapter_register(struct device *parent,
@@ -197,6 +212,8 @@ smartio_adapter_register(struct device *parent,
 void smartio_adapter_unregister(struct smartio_adapter *adapter);
 int smartio_config_read(struct smartio_adapter *adapter, unsigned int bus,
 			unsigned int devfn, int where, int size, u32 *val);
+int smartio_config_write(struct smartio_adapter *adapter, unsigned int bus,
+			 unsigned int devfn, int where, int size, u32 val);
 u32 smartio_scan_read(struct smartio_adapter *adapter, u8 bus, u8 devfn,
 		      int where, int size);
 void smartio_scan_write(struct smartio_adapter *adapter, u8 bus, u8 devfn,
@@ -205,13 +222,15 @@ bool smartio_link_up(struct smartio_adapter *adapter);
 void smartio_scan_adapter(struct smartio_adapter *adapter,
 			  struct list_head *dead, bool only_new);
 int smartio_detach(struct smartio_fdev *fdev, bool gone);
+void smartio_mark_gone(struct smartio_fdev *fdev);
 void smartio_fdev_drop(struct smartio_fdev *fdev, struct list_head *dead);
 void smartio_fdevs_unregister(struct list_head *dead);
 
 /* smartio_hotplug.c */
+u8 smartio_find_cap(struct smartio_adapter *adapter, u8 bus, u8 devfn, u8 cap);
 void smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn);
+void smartio_watch_init(struct smartio_adapter *adapter);
 void smartio_watch_start(struct smartio_adapter *adapter);
-void smartio_watch_stop(struct smartio_adapter *adapter);
 
 /* smartio_host.c */
 int smartio_host_create(struct smartio_adapter *adapter);
@@ -220,6 +239,7 @@ int smartio_host_domain(struct smartio_adapter *adapter);
 struct pci_dev *smartio_host_attach(struct smartio_adapter *adapter,
 				    u8 bus, u8 devfn);
 void smartio_host_hide(struct smartio_adapter *adapter, u8 bus, u8 devfn);
+void smartio_host_quiesce(struct smartio_adapter *adapter, u8 bus, u8 devfn);
 bool smartio_host_bar_fits(struct smartio_adapter *adapter, u8 bus, u64 size,
 			   unsigned long flags);
 

@@ -7,6 +7,7 @@
  */
 
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/idr.h>
 #include <linux/kernel.h>
@@ -15,6 +16,7 @@
 #include <linux/pci.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
+#include <linux/srcu.h>
 #include <linux/string_helpers.h>
 #include <linux/sysfs.h>
 
@@ -43,14 +45,36 @@ MODULE_PARM_DESC(autoborrow_transparent,
 		 "Borrow every available fabric device a scan finds (default: 0); also scans each adapter as it is bound");
 
 /*
- * smartio_lock serializes scan, borrow, return and adapter (un)registration
- * and protects the adapter list and the pools. It nests outside
- * pci_lock_rescan_remove(). It is never held while a pool device is
- * unregistered, since its store methods take it.
+ * Lock order: pci_lock_rescan_remove(), then smartio_lock, then
+ * smartio_borrow_lock. The PCI core calls a backend's probe and remove
+ * with the rescan lock held (rescan, "remove", pciehp) or without it
+ * (driver bind and unbind), so neither may take it: registration and
+ * unregistration only queue the work that needs it (attach_work,
+ * teardown_work), and that work takes both locks in order.
+ *
+ * smartio_lock serializes scan, borrow, return and the watchers and
+ * protects the adapter list and the pools. Neither lock is held while a
+ * pool device is unregistered, since its store methods take both.
  */
 DEFINE_MUTEX(smartio_lock);
 static LIST_HEAD(smartio_adapters);	/* smartio_lock */
 static DEFINE_IDA(smartio_adapter_ida);
+
+/* Fences the backend: every call of an adapter's ops is a read side. */
+DEFINE_SRCU(smartio_srcu);
+
+/* Parent of the adapters: /sys/devices/smartio. */
+static struct device *smartio_root;
+
+/*
+ * Adapters and pool devices not yet released. Their release functions are
+ * module code, and the driver core may release late (kobject release
+ * debugging delays it by seconds), so module exit waits for none to be left.
+ */
+static atomic_t smartio_live = ATOMIC_INIT(0);
+
+/* Creates and tears down host bridges, one at a time, in lock order. */
+static struct workqueue_struct *smartio_attach_wq;
 
 /*
  * Borrowed devices and their PCI devices. The PCI bus notifier runs inside
@@ -72,29 +96,30 @@ static const struct device_type smartio_adapter_type;
 static const struct device_type smartio_fdev_type;
 
 /*
- * Strict boolean input: "0" or "1" (a trailing newline is fine), so typos
- * such as "10" or "1x" are refused instead of read as true.
+ * Strict boolean input: exactly "0" or "1", optionally with one trailing
+ * newline, and nothing after it (a write may hold a NUL byte). kstrtouint()
+ * alone would also take "+1", "01" and "1\0junk"; every such typo is
+ * refused with -EINVAL instead.
  */
-static int smartio_parse_bool(const char *buf, bool *val)
+static int smartio_parse_bool(const char *buf, size_t count, bool *val)
 {
 	unsigned int v;
-	int ret;
 
-	ret = kstrtouint(buf, 10, &v);
-	if (ret)
-		return ret;
-	if (v > 1)
+	if (count < 1 || count > 2 || (count == 2 && buf[1] != '\n') ||
+	    (buf[0] != '0' && buf[0] != '1'))
+		return -EINVAL;
+	if (kstrtouint(buf, 10, &v))
 		return -EINVAL;
 	*val = v;
 	return 0;
 }
 
-static int smartio_parse_true(const char *buf)
+static int smartio_parse_true(const char *buf, size_t count)
 {
 	bool val;
 	int ret;
 
-	ret = smartio_parse_bool(buf, &val);
+	ret = smartio_parse_bool(buf, count, &val);
 	if (ret)
 		return ret;
 	return val ? 0 : -EINVAL;
@@ -114,13 +139,55 @@ static int smartio_parse_true(const char *buf)
 int smartio_config_read(struct smartio_adapter *adapter, unsigned int bus,
 			unsigned int devfn, int where, int size, u32 *val)
 {
+	int idx, ret;
+
 	atomic64_inc(&adapter->config_reads);
-	return adapter->ops->config_read(adapter, bus, devfn, where, size, val);
+	idx = srcu_read_lock(&smartio_srcu);
+	if (READ_ONCE(adapter->gone)) {
+		PCI_SET_ERROR_RESPONSE(val);
+		ret = PCIBIOS_DEVICE_NOT_FOUND;
+	} else {
+		ret = adapter->ops->config_read(adapter, bus, devfn, where,
+						size, val);
+	}
+	srcu_read_unlock(&smartio_srcu, idx);
+	return ret;
+}
+
+/**
+ * smartio_config_write() - write remote config space through the backend
+ * @adapter: the adapter
+ * @bus: remote bus number
+ * @devfn: remote device/function
+ * @where: offset in config space
+ * @size: 1, 2 or 4
+ * @val: the value
+ *
+ * Return: a PCIBIOS_* code.
+ */
+int smartio_config_write(struct smartio_adapter *adapter, unsigned int bus,
+			 unsigned int devfn, int where, int size, u32 val)
+{
+	int idx, ret = PCIBIOS_DEVICE_NOT_FOUND;
+
+	idx = srcu_read_lock(&smartio_srcu);
+	if (!READ_ONCE(adapter->gone))
+		ret = adapter->ops->config_write(adapter, bus, devfn, where,
+						 size, val);
+	srcu_read_unlock(&smartio_srcu, idx);
+	return ret;
 }
 
 bool smartio_link_up(struct smartio_adapter *adapter)
 {
-	return !adapter->ops->link_up || adapter->ops->link_up(adapter);
+	bool up = false;
+	int idx;
+
+	idx = srcu_read_lock(&smartio_srcu);
+	if (!READ_ONCE(adapter->gone))
+		up = !adapter->ops->link_up || adapter->ops->link_up(adapter);
+	srcu_read_unlock(&smartio_srcu, idx);
+	return up;
 }
 
 /* Pool devices */
@@ -162,7 +229,7 @@ u32 smartio_scan_read(struct smartio_adapter *adapter, u8 bus, u8 devfn,
 void smartio_scan_write(struct smartio_adapter *adapter, u8 bus, u8 devfn,
 			int where, int size, u32 val)
 {
-	adapter->ops->config_write(adapter, bus, devfn, where, size, val);
+	smartio_config_write(adapter, bus, devfn, where, size, val);
 }
 
 /*
@@ -257,9 +324,16 @@ static u64 smartio_aperture_size(struct smartio_adapter *adapter, bool pref)
 	return sum;
 }
 
+static void smartio_live_put(void)
+{
+	if (atomic_dec_and_test(&smartio_live))
+		wake_up_var(&smartio_live);
+}
+
 static void smartio_fdev_release(struct device *dev)
 {
 	kfree(to_smartio_fdev(dev));
+	smartio_live_put();
 }
 
 static struct smartio_fdev *smartio_fdev_find(struct smartio_adapter *adapter,
@@ -300,6 +374,7 @@ static struct smartio_fdev *smartio_fdev_add(struct smartio_adapter *adapter,
 	smartio_fdev_size_bars(fdev);
 
 	device_initialize(&fdev->dev);
+	atomic_inc(&smartio_live);
 	fdev->dev.bus = adapter->dev.bus;
 	fdev->dev.parent = &adapter->dev;
 	fdev->dev.type = &smartio_fdev_type;
@@ -353,6 +428,44 @@ static void smartio_report_nospace(struct smartio_fdev *fdev)
 		have_pref);
 }
 
+/* Function level reset through the backend, of a device nobody uses. */
+static void smartio_fdev_reset(struct smartio_fdev *fdev)
+{
+	struct smartio_adapter *adapter = fdev->adapter;
+	u8 bus = fdev->bus, devfn = fdev->devfn;
+	u32 cap, id;
+	u8 exp;
+	int i;
+
+	exp = smartio_find_cap(adapter, bus, devfn, PCI_CAP_ID_EXP);
+	if (!exp)
+		return;
+	cap = smartio_scan_read(adapter, bus, devfn, exp + PCI_EXP_DEVCAP, 4);
+	if (cap == ~0U || !(cap & PCI_EXP_DEVCAP_FLR))
+		return;
+	smartio_scan_write(adapter, bus, devfn, PCI_COMMAND, 2, 0);
+	smartio_scan_write(adapter, bus, devfn, exp + PCI_EXP_DEVCTL, 2,
+			   smartio_scan_read(adapter, bus, devfn,
+					     exp + PCI_EXP_DEVCTL, 2) |
+			   PCI_EXP_DEVCTL_BCR_FLR);
+	/* PCIe r6.0 sec 6.6.2: 100 ms, then it may answer with CRS a while. */
+	msleep(100);
+	for (i = 0; i < 100; i++) {
+		id = smartio_scan_read(adapter, bus, devfn, PCI_VENDOR_ID, 4);
+		if (id == ((u32)fdev->device << 16 | fdev->vendor))
+			return;
+		usleep_range(10000, 11000);
+	}
+	dev_warn(&fdev->dev, "no answer after function level reset\n");
+}
+
+/*
+ * Called with the rescan lock and smartio_lock held. The device is reset
+ * first where it can be: a device returned in the middle of its driver's
+ * initialization may still hold queues pointing at memory that driver
+ * freed, and the next driver enables bus mastering before it resets the
+ * device itself.
+ */
 static int smartio_borrow_locked(struct smartio_fdev *fdev)
 {
 	struct smartio_adapter *adapter = fdev->adapter;
@@ -361,7 +474,7 @@ static int smartio_borrow_locked(struct smartio_fdev *fdev)
 	int ret;
 
 	lockdep_assert_held(&smartio_lock);
-	if (fdev->dead)
+	if (fdev->dead || adapter->dead)
 		return -ENODEV;
 	if (fdev->pdev)
 		return -EBUSY;
@@ -372,10 +485,9 @@ static int smartio_borrow_locked(struct smartio_fdev *fdev)
 	    id != ((u32)fdev->device << 16 | fdev->vendor))
 		return -ENODEV;
 
-	pci_lock_rescan_remove();
+	smartio_fdev_reset(fdev);
 	pdev = smartio_host_attach(adapter, fdev->bus, fdev->devfn);
 	if (IS_ERR(pdev)) {
-		pci_unlock_rescan_remove();
 		if (PTR_ERR(pdev) == -ENOSPC)
 			smartio_report_nospace(fdev);
 		return PTR_ERR(pdev);
@@ -387,7 +499,6 @@ static int smartio_borrow_locked(struct smartio_fdev *fdev)
 	list_add_tail(&fdev->borrowed_node, &smartio_borrowed);
 	spin_unlock(&smartio_borrow_lock);
 	ret = sysfs_create_link(&fdev->dev.kobj, &pdev->dev.kobj, "pci_dev");
-	pci_unlock_rescan_remove();
 	if (ret)
 		dev_warn(&fdev->dev, "no pci_dev link: %d\n", ret);
 
@@ -397,13 +508,32 @@ static int smartio_borrow_locked(struct smartio_fdev *fdev)
 }
 
 /**
+ * smartio_mark_gone() - tell the driver of a borrowed device it is gone
+ * @fdev: the fabric device
+ *
+ * What the PCI core's pci_dev_set_disconnected() does, without the device
+ * lock: a probe stuck on the dead device holds that lock, and the caller
+ * holds the rescan lock and smartio_lock, which every scan waits for.
+ * Drivers then fail fast instead of waiting for timeouts.
+ */
+void smartio_mark_gone(struct smartio_fdev *fdev)
+{
+	struct pci_dev *pdev = smartio_fdev_pdev(fdev);
+
+	if (!pdev)
+		return;
+	WRITE_ONCE(pdev->error_state, pci_channel_io_perm_failure);
+	dev_info(&fdev->dev, "gone while borrowed as %s\n", pci_name(pdev));
+	pci_dev_put(pdev);
+}
+
+/**
  * smartio_detach() - remove the local PCI device of a borrowed device
  * @fdev: the fabric device
  * @gone: the device no longer answers (surprise removal, link loss)
  *
- * A device that is gone is marked disconnected first, so its driver fails
- * fast instead of waiting for timeouts. The PCI bus notifier puts it back
- * in the pool.
+ * Called with the rescan lock and smartio_lock held. The PCI bus notifier
+ * puts the device back in the pool.
  *
  * Return: 0, or -EINVAL if it is not borrowed.
  */
@@ -412,38 +542,22 @@ int smartio_detach(struct smartio_fdev *fdev, bool gone)
 	struct pci_dev *pdev;
 
 	lockdep_assert_held(&smartio_lock);
-	/* Under the rescan lock, so nobody else removes it meanwhile. */
-	pci_lock_rescan_remove();
 	pdev = smartio_fdev_pdev(fdev);
-	if (!pdev) {
-		pci_unlock_rescan_remove();
+	if (!pdev)
 		return -EINVAL;
-	}
-	if (gone) {
-		/* What the PCI core's pci_dev_set_disconnected() does. */
-		device_lock(&pdev->dev);
-		pdev->error_state = pci_channel_io_perm_failure;
-		device_unlock(&pdev->dev);
-		dev_info(&fdev->dev, "gone while borrowed as %s\n",
-			 pci_name(pdev));
-	}
+	if (gone)
+		smartio_mark_gone(fdev);
 	pci_stop_and_remove_bus_device(pdev);
-	pci_unlock_rescan_remove();
 	pci_dev_put(pdev);
 	return 0;
 }
 
-static int smartio_return_locked(struct smartio_fdev *fdev)
-{
-	lockdep_assert_held(&smartio_lock);
-	if (fdev->dead)
-		return -ENODEV;
-	return smartio_detach(fdev, false);
-}
-
 /*
  * Whoever removes a borrowed PCI device (return, the PCI core's own
- * "remove" attribute, adapter teardown), it goes back to the pool here.
+ * "remove" attribute, adapter teardown), it goes back to the pool here,
+ * with decoding and bus mastering off: its BARs keep addresses the PCI
+ * core may now give to another device, and a driver that stopped half-way
+ * may have left it able to write to memory that is freed by now.
  */
 static int smartio_pci_notify(struct notifier_block *nb, unsigned long action,
 			      void *data)
@@ -468,6 +582,7 @@ static int smartio_pci_notify(struct notifier_block *nb, unsigned long action,
 	if (!found)
 		return NOTIFY_DONE;
 
+	smartio_host_quiesce(found->adapter, found->bus, found->devfn);
 	smartio_host_hide(found->adapter, found->bus, found->devfn);
 	sysfs_remove_link(&found->dev.kobj, "pci_dev");
 	dev_info(&found->dev, "returned\n");
@@ -587,7 +702,7 @@ static int smartio_walk(struct smartio_adapter *adapter, bool pool)
  * Adds the endpoints found, drops available ones that vanished, records the
  * hot-plug slots and, with autoborrow_transparent, borrows what is available
  * (with @only_new, only what it added: a hot-add must not take a device its
- * user returned).
+ * user returned). Called with the rescan lock and smartio_lock held.
  */
 void smartio_scan_adapter(struct smartio_adapter *adapter,
 			  struct list_head *dead, bool only_new)
@@ -595,6 +710,8 @@ void smartio_scan_adapter(struct smartio_adapter *adapter,
 	struct smartio_fdev *fdev, *tmp;
 
 	lockdep_assert_held(&smartio_lock);
+	if (adapter->dead || !adapter->host)
+		return;
 	if (!smartio_link_up(adapter)) {
 		dev_info(&adapter->dev, "link down, not scanned\n");
 		return;
@@ -627,18 +744,25 @@ static void smartio_scan_all(void)
 	struct smartio_adapter *adapter;
 	LIST_HEAD(dead);
 
+	/* Adapters bound just now have their host bridge first. */
+	flush_workqueue(smartio_attach_wq);
+
 	/* Pruned devices must be gone from sysfs before their slot is re-added. */
+	pci_lock_rescan_remove();
 	mutex_lock(&smartio_lock);
 	list_for_each_entry(adapter, &smartio_adapters, node)
 		if (smartio_link_up(adapter))
 			smartio_scan_prune(adapter, &dead);
 	mutex_unlock(&smartio_lock);
+	pci_unlock_rescan_remove();
 	smartio_fdevs_unregister(&dead);
 
+	pci_lock_rescan_remove();
 	mutex_lock(&smartio_lock);
 	list_for_each_entry(adapter, &smartio_adapters, node)
 		smartio_scan_adapter(adapter, &dead, false);
 	mutex_unlock(&smartio_lock);
+	pci_unlock_rescan_remove();
 	smartio_fdevs_unregister(&dead);
 }
 
@@ -649,7 +773,7 @@ static ssize_t scan_store(smartio_bus_type_t *bus, const char *buf,
 {
 	int ret;
 
-	ret = smartio_parse_true(buf);
+	ret = smartio_parse_true(buf, count);
 	if (ret)
 		return ret;
 	smartio_scan_all();
@@ -671,11 +795,15 @@ static ssize_t autoborrow_transparent_store(smartio_bus_type_t *bus,
 	bool val;
 	int ret;
 
-	ret = smartio_parse_bool(buf, &val);
+	ret = smartio_parse_bool(buf, count, &val);
 	if (ret)
 		return ret;
 
 	mutex_lock(&smartio_lock);
+	if (READ_ONCE(autoborrow_transparent) == val) {
+		mutex_unlock(&smartio_lock);
+		return count;
+	}
 	WRITE_ONCE(autoborrow_transparent, val);
 	snprintf(env, sizeof(env), "SMARTIO_AUTOBORROW=%d", val);
 	envp[0] = env;
@@ -711,8 +839,11 @@ static DEVICE_ATTR_RO(backend);
 static ssize_t domain_show(struct device *dev, struct device_attribute *attr,
 			   char *buf)
 {
-	int domain = smartio_host_domain(to_smartio_adapter(dev));
+	int domain;
 
+	mutex_lock(&smartio_lock);
+	domain = smartio_host_domain(to_smartio_adapter(dev));
+	mutex_unlock(&smartio_lock);
 	if (domain < 0)
 		return domain;
 	return sysfs_emit(buf, "%04x\n", domain);
@@ -822,10 +953,8 @@ ATTRIBUTE_GROUPS(smartio_adapter);
 
 static void smartio_adapter_release(struct device *dev)
 {
-	struct smartio_adapter *adapter = to_smartio_adapter(dev);
-
-	ida_free(&smartio_adapter_ida, adapter->id);
-	kfree(adapter);
+	kfree(to_smartio_adapter(dev));
+	smartio_live_put();
 }
 
 static const struct device_type smartio_adapter_type = {
@@ -975,12 +1104,14 @@ static ssize_t borrow_store(struct device *dev, struct device_attribute *attr,
 {
 	int ret;
 
-	ret = smartio_parse_true(buf);
+	ret = smartio_parse_true(buf, count);
 	if (ret)
 		return ret;
+	pci_lock_rescan_remove();
 	mutex_lock(&smartio_lock);
 	ret = smartio_borrow_locked(to_smartio_fdev(dev));
 	mutex_unlock(&smartio_lock);
+	pci_unlock_rescan_remove();
 	return ret ?: count;
 }
 static DEVICE_ATTR_WO(borrow);
@@ -988,14 +1119,22 @@ static DEVICE_ATTR_WO(borrow);
 static ssize_t return_store(struct device *dev, struct device_attribute *attr,
 			    const char *buf, size_t count)
 {
+	struct smartio_fdev *fdev = to_smartio_fdev(dev);
 	int ret;
 
-	ret = smartio_parse_true(buf);
+	ret = smartio_parse_true(buf, count);
 	if (ret)
 		return ret;
+	/*
+	 * A driver may still be initializing the device asynchronously (nvme
+	 * on 6.1 does): let it finish, so its removal is an orderly one.
+	 */
+	wait_for_device_probe();
+	pci_lock_rescan_remove();
 	mutex_lock(&smartio_lock);
-	ret = smartio_return_locked(to_smartio_fdev(dev));
+	ret = fdev->dead ? -ENODEV : smartio_detach(fdev, false);
 	mutex_unlock(&smartio_lock);
+	pci_unlock_rescan_remove();
 	return ret ?: count;
 }
 static DEVICE_ATTR_WO(return);
@@ -1048,6 +1187,70 @@ static int smartio_config_reads_get(void *data, u64 *val)
 DEFINE_DEBUGFS_ATTRIBUTE(smartio_config_reads_fops, smartio_config_reads_get,
 			 NULL, "%llu\n");
 
+/*
+ * Creates the host bridge and enumerates the remote bridges, with the
+ * rescan lock taken before smartio_lock as everywhere else: the backend's
+ * probe may have been called with the rescan lock held, or without it.
+ */
+static void smartio_attach_fn(struct work_struct *work)
+{
+	struct smartio_adapter *adapter =
+		container_of(work, struct smartio_adapter, attach_work);
+	LIST_HEAD(dead);
+	int ret;
+
+	pci_lock_rescan_remove();
+	mutex_lock(&smartio_lock);
+	if (adapter->dead)
+		goto unlock;
+	ret = smartio_host_create(adapter);
+	if (ret) {
+		dev_err(&adapter->dev, "no PCI host bridge: %d\n", ret);
+		goto unlock;
+	}
+	adapter->link_was_up = smartio_link_up(adapter);
+	if (READ_ONCE(autoborrow_transparent))
+		smartio_scan_adapter(adapter, &dead, false);
+	else if (adapter->link_was_up)
+		smartio_walk(adapter, false);
+	smartio_watch_start(adapter);
+unlock:
+	mutex_unlock(&smartio_lock);
+	pci_unlock_rescan_remove();
+	smartio_fdevs_unregister(&dead);
+}
+
+/*
+ * What unregistration left: the host bridge (its borrowed devices are
+ * removed as on a surprise removal, since the backend is gone), the pool
+ * and the adapter device.
+ */
+static void smartio_teardown_fn(struct work_struct *work)
+{
+	struct smartio_adapter *adapter =
+		container_of(work, struct smartio_adapter, teardown_work);
+	struct smartio_fdev *fdev, *tmp;
+	LIST_HEAD(dead);
+
+	cancel_delayed_work_sync(&adapter->watch);
+
+	pci_lock_rescan_remove();
+	mutex_lock(&smartio_lock);
+	list_for_each_entry(fdev, &adapter->fdevs, node)
+		smartio_mark_gone(fdev);
+	smartio_host_remove(adapter);
+	list_for_each_entry_safe(fdev, tmp, &adapter->fdevs, node)
+		smartio_fdev_drop(fdev, &dead);
+	mutex_unlock(&smartio_lock);
+	pci_unlock_rescan_remove();
+
+	smartio_fdevs_unregister(&dead);
+	device_del(&adapter->dev);
+	/* Free the name now, not at release: a re-bound adapter reuses it. */
+	ida_free(&smartio_adapter_ida, adapter->id);
+	put_device(&adapter->dev);
+}
+
 /**
  * smartio_adapter_register() - add an NTB adapter
  * @parent: the backend's device for it
@@ -1055,8 +1258,10 @@ DEFINE_DEBUGFS_ATTRIBUTE(smartio_config_reads_fops, smartio_config_reads_get,
  * @info: bus range and aperture; copied
  * @priv: backend private data, in adapter->priv
  *
- * Creates "adapter<N>" on the smartio bus and the synthetic PCI host bridge
- * over its remote tree. With autoborrow_transparent set, scans it too.
+ * Creates "adapter<N>" on the smartio bus. Its synthetic PCI host bridge
+ * is created, and with autoborrow_transparent set the adapter is scanned,
+ * by a work item (a scan waits for it), since the caller may hold the PCI
+ * rescan lock. May be called from a backend's probe.
  *
  * Return: the adapter or an ERR_PTR.
  */
@@ -1066,7 +1271,6 @@ smartio_adapter_register(struct device *parent,
 			 const struct smartio_adapter_info *info, void *priv)
 {
 	struct smartio_adapter *adapter;
-	LIST_HEAD(dead);
 	int ret;
 
 	adapter = kzalloc(sizeof(*adapter), GFP_KERNEL);
@@ -1080,21 +1284,26 @@ smartio_adapter_register(struct device *parent,
 	adapter->id = ret;
 	adapter->ops = ops;
 	adapter->priv = priv;
+	adapter->backend_dev = parent;
 	adapter->info = *info;
 	INIT_LIST_HEAD(&adapter->fdevs);
 	INIT_LIST_HEAD(&adapter->node);
+	INIT_WORK(&adapter->attach_work, smartio_attach_fn);
+	INIT_WORK(&adapter->teardown_work, smartio_teardown_fn);
+	smartio_watch_init(adapter);
 
 	device_initialize(&adapter->dev);
+	atomic_inc(&smartio_live);
 	adapter->dev.bus = &smartio_bus_type;
-	adapter->dev.parent = parent;
+	adapter->dev.parent = smartio_root;
 	adapter->dev.type = &smartio_adapter_type;
 	ret = dev_set_name(&adapter->dev, "adapter%d", adapter->id);
 	if (!ret)
 		ret = device_add(&adapter->dev);
 	if (ret)
 		goto put_adapter;
-
-	ret = smartio_host_create(adapter);
+	/* The adapter outlives its backend's device a little: link, not parent. */
+	ret = sysfs_create_link(&adapter->dev.kobj, &parent->kobj, "device");
 	if (ret)
 		goto del_adapter;
 
@@ -1107,73 +1316,118 @@ smartio_adapter_register(struct device *parent,
 
 	mutex_lock(&smartio_lock);
 	list_add_tail(&adapter->node, &smartio_adapters);
-	adapter->link_was_up = smartio_link_up(adapter);
-	if (READ_ONCE(autoborrow_transparent))
-		smartio_scan_adapter(adapter, &dead, false);
-	else if (adapter->link_was_up)
-		smartio_walk(adapter, false);
 	mutex_unlock(&smartio_lock);
-	smartio_fdevs_unregister(&dead);
-	smartio_watch_start(adapter);
+	queue_work(smartio_attach_wq, &adapter->attach_work);
 	return adapter;
 
 del_adapter:
 	device_del(&adapter->dev);
 put_adapter:
+	ida_free(&smartio_adapter_ida, adapter->id);
 	put_device(&adapter->dev);
 	return ERR_PTR(ret);
 }
+EXPORT_SYMBOL_GPL(smartio_adapter_register);
 
 /**
  * smartio_adapter_unregister() - remove an NTB adapter
  * @adapter: the adapter
  *
- * Every device borrowed through it is unbound and removed, as on a
- * surprise removal of the adapter; then the pool behind it goes away.
+ * Once this returns, no operation of the backend is called again, so the
+ * backend may free what they use. Every device borrowed through the
+ * adapter is then removed as on a surprise removal, and the pool behind it
+ * goes away, by a work item: the caller may hold the PCI rescan lock (a
+ * backend's remove called by the PCI core) or not (driver unbind).
  */
 void smartio_adapter_unregister(struct smartio_adapter *adapter)
 {
-	struct smartio_fdev *fdev, *tmp;
-	LIST_HEAD(dead);
-
-	smartio_watch_stop(adapter);
 	mutex_lock(&smartio_lock);
+	adapter->dead = true;
 	list_del_init(&adapter->node);
-	smartio_host_remove(adapter);
-	list_for_each_entry_safe(fdev, tmp, &adapter->fdevs, node)
-		smartio_fdev_drop(fdev, &dead);
 	mutex_unlock(&smartio_lock);
 
-	smartio_fdevs_unregister(&dead);
+	WRITE_ONCE(adapter->gone, true);
+	synchronize_srcu(&smartio_srcu);
+
+	/* The backend's own debugfs files point into what it frees next. */
 	debugfs_remove_recursive(adapter->debugfs);
-	device_unregister(&adapter->dev);
+	adapter->debugfs = NULL;
+	sysfs_remove_link(&adapter->dev.kobj, "device");
+	queue_work(smartio_attach_wq, &adapter->teardown_work);
+}
+EXPORT_SYMBOL_GPL(smartio_adapter_unregister);
+
+/* Orderly removal of every borrowed device, before the backends go. */
+static void smartio_return_all(void)
+{
+	struct smartio_adapter *adapter;
+	struct smartio_fdev *fdev;
+
+	wait_for_device_probe();
+	pci_lock_rescan_remove();
+	mutex_lock(&smartio_lock);
+	list_for_each_entry(adapter, &smartio_adapters, node)
+		list_for_each_entry(fdev, &adapter->fdevs, node)
+			smartio_detach(fdev, false);
+	mutex_unlock(&smartio_lock);
+	pci_unlock_rescan_remove();
+}
+
+/*
+ * Before 6.3 the driver core clears bus_type.p when the bus kobject is
+ * released, which kobject release debugging delays by seconds: the module
+ * holding the bus_type must still be there then.
+ */
+static void smartio_bus_wait_released(void)
+{
+#ifdef SMARTIO_BUS_TYPE_HAS_P
+	int i;
+
+	for (i = 0; i < 100 && READ_ONCE(smartio_bus_type.p); i++)
+		msleep(100);
+#endif
 }
 
 static int __init smartio_init(void)
 {
-	int ret;
+	int ret = -ENOMEM;
 
 	smartio_wq = alloc_workqueue("smartio", 0, 0);
 	if (!smartio_wq)
 		return -ENOMEM;
+	smartio_attach_wq = alloc_ordered_workqueue("smartio_attach", 0);
+	if (!smartio_attach_wq)
+		goto destroy_wq;
 	ret = bus_register(&smartio_bus_type);
 	if (ret)
-		goto destroy_wq;
+		goto destroy_attach_wq;
+	smartio_root = root_device_register("smartio");
+	if (IS_ERR(smartio_root)) {
+		ret = PTR_ERR(smartio_root);
+		goto unregister_bus;
+	}
 	ret = bus_register_notifier(&pci_bus_type, &smartio_pci_nb);
 	if (ret)
-		goto unregister_bus;
+		goto unregister_root;
 	smartio_debugfs = debugfs_create_dir("smartio", NULL);
 	ret = smartio_emul_init();
 	if (ret)
 		goto remove_debugfs;
+	/* Adapters bound now have their host bridge when insmod returns. */
+	flush_workqueue(smartio_attach_wq);
 	pr_info("smartio %s loaded\n", SMARTIO_VERSION);
 	return 0;
 
 remove_debugfs:
 	debugfs_remove_recursive(smartio_debugfs);
 	bus_unregister_notifier(&pci_bus_type, &smartio_pci_nb);
+unregister_root:
+	root_device_unregister(smartio_root);
 unregister_bus:
 	bus_unregister(&smartio_bus_type);
+	smartio_bus_wait_released();
+destroy_attach_wq:
+	destroy_workqueue(smartio_attach_wq);
 destroy_wq:
 	destroy_workqueue(smartio_wq);
 	return ret;
@@ -1181,10 +1435,16 @@ destroy_wq:
 
 static void __exit smartio_exit(void)
 {
+	smartio_return_all();
 	smartio_emul_exit();
+	flush_workqueue(smartio_attach_wq);
+	wait_var_event(&smartio_live, !atomic_read(&smartio_live));
 	debugfs_remove_recursive(smartio_debugfs);
 	bus_unregister_notifier(&pci_bus_type, &smartio_pci_nb);
+	root_device_unregister(smartio_root);
 	bus_unregister(&smartio_bus_type);
+	smartio_bus_wait_released();
+	destroy_workqueue(smartio_attach_wq);
 	destroy_workqueue(smartio_wq);
 }
 

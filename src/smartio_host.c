@@ -87,8 +87,8 @@ static int smartio_pci_write(struct pci_bus *bus, unsigned int devfn,
 
 	if (!smartio_host_visible(host, bus->number, devfn))
 		return PCIBIOS_DEVICE_NOT_FOUND;
-	return adapter->ops->config_write(adapter, bus->number, devfn, where,
-					  size, val);
+	return smartio_config_write(adapter, bus->number, devfn, where, size,
+				    val);
 }
 
 static struct pci_ops smartio_pci_ops = {
@@ -135,7 +135,7 @@ static int smartio_domain_alloc(void)
 
 /**
  * smartio_host_domain() - PCI domain of an adapter's synthetic host bridge
- * @adapter: the adapter
+ * @adapter: the adapter, with smartio_lock or the rescan lock held
  *
  * Return: the domain number, or -ENODEV if the adapter has no host bridge.
  */
@@ -174,7 +174,8 @@ static void smartio_host_release_windows(struct smartio_adapter *adapter,
  *
  * Claims the aperture, creates the root bus in a new domain and lets the
  * PCI core enumerate the bridges of the remote tree, keeping the bridge
- * windows the remote side already programmed.
+ * windows the remote side already programmed. The caller holds the rescan
+ * lock and smartio_lock.
  *
  * Return: 0 or a negative errno.
  */
@@ -202,7 +203,7 @@ int smartio_host_create(struct smartio_adapter *adapter)
 	if (ret < 0)
 		goto free_bitmap;
 	host->sysdata.domain = ret;
-	host->sysdata.node = dev_to_node(adapter->dev.parent);
+	host->sysdata.node = dev_to_node(adapter->backend_dev);
 
 	host->busn.name = dev_name(&adapter->dev);
 	host->busn.start = info->bus_start;
@@ -219,7 +220,7 @@ int smartio_host_create(struct smartio_adapter *adapter)
 		if (ret) {
 			dev_err(&adapter->dev, "aperture %pR is in use\n",
 				&win->res);
-			goto release_windows;
+			goto free_resources;
 		}
 		pci_add_resource_offset(&resources, smartio_host_window(win),
 					win->offset);
@@ -243,14 +244,12 @@ int smartio_host_create(struct smartio_adapter *adapter)
 	bridge->native_ltr = 0;
 	bridge->native_dpc = 0;
 
-	pci_lock_rescan_remove();
 	pci_scan_child_bus(host->bus);
 	pci_bus_claim_resources(host->bus);
 	pci_assign_unassigned_bus_resources(host->bus);
 	list_for_each_entry(child, &host->bus->children, node)
 		pcie_bus_configure_settings(child);
 	pci_bus_add_devices(host->bus);
-	pci_unlock_rescan_remove();
 
 	dev_info(&adapter->dev, "PCI domain %04x, remote buses %02x-%02x\n",
 		 host->sysdata.domain, info->bus_start, info->bus_end);
@@ -258,8 +257,8 @@ int smartio_host_create(struct smartio_adapter *adapter)
 
 clear_host:
 	adapter->host = NULL;
+free_resources:
 	pci_free_resource_list(&resources);
-release_windows:
 	smartio_host_release_windows(adapter, i);
 	ida_free(&smartio_domain_ida, host->sysdata.domain);
 free_bitmap:
@@ -274,7 +273,8 @@ free_host:
  * @adapter: the adapter
  *
  * Every borrowed device is unbound and removed first; the PCI bus notifier
- * of the core puts them back in the pool.
+ * of the core puts them back in the pool. The caller holds the rescan lock
+ * and smartio_lock.
  */
 void smartio_host_remove(struct smartio_adapter *adapter)
 {
@@ -285,10 +285,8 @@ void smartio_host_remove(struct smartio_adapter *adapter)
 		return;
 
 	bridge = to_pci_host_bridge(host->bus->bridge);
-	pci_lock_rescan_remove();
 	pci_stop_root_bus(host->bus);
 	pci_remove_root_bus(host->bus);
-	pci_unlock_rescan_remove();
 	/* pci_remove_root_bus() only deletes it; the creator's reference is ours. */
 	pci_free_host_bridge(bridge);
 
@@ -606,6 +604,28 @@ void smartio_host_hide(struct smartio_adapter *adapter, u8 bus, u8 devfn)
 {
 	if (adapter->host)
 		clear_bit(smartio_bdf(bus, devfn), adapter->host->visible);
+}
+
+/**
+ * smartio_host_quiesce() - turn off decoding and bus mastering of a function
+ * @adapter: the adapter it sits behind
+ * @bus: remote bus number
+ * @devfn: remote device/function
+ *
+ * For a device that leaves the PCI core: its BARs keep addresses that may
+ * be given to another device next, and it must not write to memory any
+ * more. Goes through the backend directly, so it works on a function the
+ * PCI core no longer sees.
+ */
+void smartio_host_quiesce(struct smartio_adapter *adapter, u8 bus, u8 devfn)
+{
+	u32 cmd;
+
+	if (smartio_config_read(adapter, bus, devfn, PCI_COMMAND, 2, &cmd) ||
+	    cmd == 0xffff)
+		return;
+	cmd &= ~(PCI_COMMAND_MEMORY | PCI_COMMAND_IO | PCI_COMMAND_MASTER);
+	smartio_config_write(adapter, bus, devfn, PCI_COMMAND, 2, cmd);
 }
 
 /**

@@ -22,9 +22,16 @@ module_param(hotplug_poll_ms, uint, 0644);
 MODULE_PARM_DESC(hotplug_poll_ms,
 		 "Interval in ms at which slots and links are checked for hot-plug events; 0 pauses watching (default: 200)");
 
-/* Offset of a capability in the remote function's config space, or 0. */
-static u8 smartio_find_cap(struct smartio_adapter *adapter, u8 bus, u8 devfn,
-			   u8 cap)
+/**
+ * smartio_find_cap() - find a capability in remote config space
+ * @adapter: the adapter
+ * @bus: remote bus number
+ * @devfn: remote device/function
+ * @cap: PCI_CAP_ID_*
+ *
+ * Return: its offset, or 0 if the function does not have it.
+ */
+u8 smartio_find_cap(struct smartio_adapter *adapter, u8 bus, u8 devfn, u8 cap)
 {
 	u32 status, pos, id;
 	int ttl = 48;
@@ -227,7 +234,14 @@ static void smartio_watch(struct work_struct *work)
 		return;
 	}
 
+	pci_lock_rescan_remove();
 	mutex_lock(&smartio_lock);
+	if (adapter->dead) {
+		/* The teardown cancels this work; do not come back. */
+		mutex_unlock(&smartio_lock);
+		pci_unlock_rescan_remove();
+		return;
+	}
 	up = smartio_link_up(adapter);
 	if (!up && adapter->link_was_up) {
 		dev_warn(&adapter->dev, "link down: removing its devices\n");
@@ -240,13 +254,16 @@ static void smartio_watch(struct work_struct *work)
 	for (i = 0; up && i < adapter->nr_slots; i++)
 		rescan |= smartio_slot_event(adapter, &adapter->slots[i], &dead);
 	mutex_unlock(&smartio_lock);
+	pci_unlock_rescan_remove();
 	/* Dropped devices leave sysfs before a scan may re-add their fdid. */
 	smartio_fdevs_unregister(&dead);
 
 	if (rescan) {
+		pci_lock_rescan_remove();
 		mutex_lock(&smartio_lock);
 		smartio_scan_adapter(adapter, &dead, true);
 		mutex_unlock(&smartio_lock);
+		pci_unlock_rescan_remove();
 		smartio_fdevs_unregister(&dead);
 	}
 
@@ -255,20 +272,21 @@ static void smartio_watch(struct work_struct *work)
 }
 
 /**
- * smartio_watch_start() - start watching an adapter's slots and link
- * @adapter: a registered adapter
+ * smartio_watch_init() - prepare an adapter's watcher
+ * @adapter: a new adapter
  */
-void smartio_watch_start(struct smartio_adapter *adapter)
+void smartio_watch_init(struct smartio_adapter *adapter)
 {
 	INIT_DELAYED_WORK(&adapter->watch, smartio_watch);
-	queue_delayed_work(smartio_wq, &adapter->watch, 0);
 }
 
 /**
- * smartio_watch_stop() - stop watching, before the adapter goes away
- * @adapter: the adapter
+ * smartio_watch_start() - start watching an adapter's slots and link
+ * @adapter: an adapter with its host bridge
+ *
+ * The teardown of the adapter cancels it.
  */
-void smartio_watch_stop(struct smartio_adapter *adapter)
+void smartio_watch_start(struct smartio_adapter *adapter)
 {
-	cancel_delayed_work_sync(&adapter->watch);
+	queue_delayed_work(smartio_wq, &adapter->watch, 0);
 }

@@ -26,7 +26,9 @@ all:
 		echo "== building for $$v"; \
 		rm -rf $(BUILD)/$$v/src; mkdir -p $(BUILD)/$$v/src; \
 		cp $(CURDIR)/src/*.c $(CURDIR)/src/*.h $(CURDIR)/src/Kbuild $(BUILD)/$$v/src/; \
-		$(MAKE) -C /lib/modules/$$v/build M=$(BUILD)/$$v/src \
+		kdir=/lib/modules/$$v/build; \
+		[ -e $$kdir/Makefile ] || kdir=$(BUILD)/kernels/$$v/root/lib/modules/$$v/build; \
+		$(MAKE) -C $$kdir M=$(BUILD)/$$v/src \
 			SMARTIO_VERSION=$(VERSION) W=$(W) C=$(C) modules; \
 		cp $(BUILD)/$$v/src/smartio.ko $(BUILD)/$$v/smartio.ko; \
 	done

@@ -5,10 +5,11 @@
 #
 # Builds the smartio debug kernel (KASAN, KFENCE, lockdep, kmemleak, debug
 # objects, kobject release debugging, DEBUG_LIST, UBSAN) from Debian's
-# linux-source-6.1 with scripts/debug-kernel/debug.config, once per machine:
+# linux-source-6.1 with scripts/debug-kernel/debug.config and the fixes in
+# scripts/debug-kernel/*.patch, once per machine:
 # the result is cached outside the checkout in $SMARTIO_CACHE (default
 # /var/cache/smartio), keyed by the source package version, the config
-# fragment and this script. It is laid out as an unpacked Debian kernel
+# fragment, the patches and this script. It is laid out as an unpacked Debian kernel
 # (root/boot/vmlinuz-KVER, root/lib/modules/KVER with build -> the build
 # tree) and linked as build/kernels/KVER, so the guest scripts take it like
 # the distribution kernels. Prints KVER. --print only prints KVER if the
@@ -23,7 +24,8 @@ tarball=/usr/src/linux-source-6.1.tar.xz
 
 srcver=$(dpkg-query -W -f='${Version}' linux-source-6.1 2>/dev/null) ||
 	die "linux-source-6.1 is not installed: run scripts/deps.sh"
-key=$( { echo "$srcver"; cat "$frag" "$0"; } | sha256sum | cut -c1-16)
+patches=("$SMARTIO_TOP"/scripts/debug-kernel/*.patch)
+key=$( { echo "$srcver"; cat "$frag" "$0" "${patches[@]}"; } | sha256sum | cut -c1-16)
 dir=$CACHE/debug-$key
 
 link() {	# link KVER: build/kernels/KVER -> the cached kernel
@@ -50,6 +52,10 @@ log "building the debug kernel in $dir (once per machine; about 35 minutes)"
 rm -rf "$dir" && mkdir -p "$dir/linux"
 tar -xJf "$tarball" -C "$dir/linux" --strip-components=1
 cd "$dir/linux"
+# Fixes for kernel bugs the checkers find outside smartio (see each patch).
+for p in "${patches[@]}"; do
+	patch -p1 -s < "$p" || die "debug kernel: $p does not apply"
+done
 make -s x86_64_defconfig >&2
 args=()
 while read -r line; do

@@ -1156,7 +1156,47 @@ static struct attribute *smartio_fdev_attrs[] = {
 	&dev_attr_return.attr,
 	NULL,
 };
-ATTRIBUTE_GROUPS(smartio_fdev);
+
+/*
+ * The remote configuration space, read through the backend whether the
+ * device is borrowed or not, so it can be looked at (lspci -F) before it
+ * is borrowed. Reads only: writes would go behind the PCI core's back.
+ */
+static ssize_t config_read(struct file *filp, struct kobject *kobj,
+			   struct bin_attribute *attr, char *buf, loff_t off,
+			   size_t count)
+{
+	struct smartio_fdev *fdev = to_smartio_fdev(kobj_to_dev(kobj));
+	loff_t pos;
+	u32 val;
+
+	if (off >= PCI_CFG_SPACE_EXP_SIZE)
+		return 0;
+	count = min_t(size_t, count, PCI_CFG_SPACE_EXP_SIZE - off);
+	for (pos = off; pos < off + count; pos++) {
+		if (pos == off || !(pos & 3))
+			smartio_config_read(fdev->adapter, fdev->bus,
+					    fdev->devfn, pos & ~3, 4, &val);
+		buf[pos - off] = val >> (8 * (pos & 3));
+	}
+	return count;
+}
+static BIN_ATTR_ADMIN_RO(config, PCI_CFG_SPACE_EXP_SIZE);
+
+static struct bin_attribute *smartio_fdev_bin_attrs[] = {
+	&bin_attr_config,
+	NULL,
+};
+
+static const struct attribute_group smartio_fdev_group = {
+	.attrs = smartio_fdev_attrs,
+	.bin_attrs = smartio_fdev_bin_attrs,
+};
+
+static const struct attribute_group *smartio_fdev_groups[] = {
+	&smartio_fdev_group,
+	NULL,
+};
 
 static const struct device_type smartio_fdev_type = {
 	.name = "smartio_fabric_device",

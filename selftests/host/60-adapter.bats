@@ -1,0 +1,167 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# Host-side, basic topology: what happens to the adapter itself and to
+# returned devices. The adapter is unbound from its backend driver and its
+# PCI device (the pxb-pcie expander) is removed and found again by a
+# rescan, each time with the fabric NVMe borrowed and under I/O: none of it
+# may deadlock (the PCI core holds its rescan lock around the remove and the
+# rescan, not around an unbind), and lockdep must stay silent (check.sh
+# fails the guest on any WARNING in its kernel log). A returned device must
+# neither decode its old BAR range nor master the bus.
+
+load helpers
+
+S=/sys/bus/smartio
+
+setup_file() {
+	require_guest
+	gexec 'test -d /sys/bus/smartio || insmod /smartio/smartio.ko'
+	gexec 'echo 0 > /sys/bus/smartio/autoborrow_transparent; smartio_tool scan'
+}
+
+teardown() {
+	gexec 'kill $(cat /tmp/io.pid 2>/dev/null) 2>/dev/null; rm -f /tmp/io.pid; true'
+	# Whatever a failed test left: the adapter bound and scanned, nothing borrowed.
+	gexec 'pxb=$(cat /tmp/pxb 2>/dev/null); [ -n "$pxb" ] || exit 0
+		[ -e /sys/bus/pci/devices/$pxb ] || echo 1 > /sys/bus/pci/rescan
+		[ -e /sys/bus/pci/devices/$pxb/driver ] || echo $pxb > /sys/bus/pci/drivers/smartio_emul/bind
+		smartio_tool scan; true'
+	gexec 'for d in /sys/bus/smartio/devices/[0-9a-f]*; do [ "$(cat $d/state 2>/dev/null)" = borrowed ] && echo 1 > $d/return; done; true'
+}
+
+# Borrows the fabric NVMe and starts reading it in a loop in the background.
+borrow_with_io='
+	echo $(basename $(readlink /sys/bus/smartio/devices/adapter0/device)) > /tmp/pxb
+	echo 1 > /sys/bus/smartio/devices/83000/borrow || exit 1
+	for i in $(seq 150); do
+		for b in /sys/bus/smartio/devices/83000/pci_dev/nvme/nvme*/nvme*n1; do
+			[ -e "$b" ] && [ -b /dev/${b##*/} ] && break 2
+		done
+		sleep 0.1
+	done
+	blk=/dev/${b##*/}
+	[ -b "$blk" ] || { echo "no block device"; exit 1; }
+	(bash -c "echo \$\$ > /tmp/io.pid; while dd if=$blk of=/dev/null bs=64k count=64 iflag=direct 2>/dev/null; do :; done; echo ended > /tmp/io-ended" &)
+	sleep 1
+	[ ! -e /tmp/io-ended ] || { echo "I/O did not start"; exit 1; }
+'
+
+# Waits until the I/O loop saw its device go and no domain 10000 device is left.
+expect_gone='
+	for i in $(seq 100); do
+		[ -e /tmp/io-ended ] && ! ls /sys/bus/pci/devices | grep -q "^10000:" && break
+		sleep 0.1
+	done
+	[ -e /tmp/io-ended ] || { echo "I/O still running"; exit 1; }
+	ls /sys/bus/pci/devices | grep "^10000:" && { echo "domain 10000 left"; exit 1; }
+	[ ! -e /sys/bus/smartio/devices/83000 ] || { echo "pool device left"; exit 1; }
+	rm -f /tmp/io-ended
+'
+
+# The adapter is back: rescanned, the NVMe borrowed, its disk readable.
+expect_back='
+	smartio_tool scan || exit 1
+	[ "$(cat /sys/bus/smartio/devices/adapter0/domain)" = 10000 ] || exit 1
+	smartio_tool borrow 83000 || exit 1
+	for i in $(seq 150); do
+		for b in /sys/bus/smartio/devices/83000/pci_dev/nvme/nvme*/nvme*n1; do
+			[ -e "$b" ] && [ -b /dev/${b##*/} ] && break 2
+		done
+		sleep 0.1
+	done
+	dd if=/dev/${b##*/} of=/dev/null bs=4k count=16 iflag=direct || exit 1
+	smartio_tool return 83000
+'
+
+@test "unbinding the adapter under I/O removes its devices; binding it again restores them" {
+	run gexec "rm -f /tmp/io-ended; $borrow_with_io"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run gexec 'timeout 60 sh -c "echo $(cat /tmp/pxb) > /sys/bus/pci/drivers/smartio_emul/unbind"'
+	[ "$status" -eq 0 ] || { echo "unbind: $output"; false; }
+	run gexec "$expect_gone"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run gexec '[ ! -e /sys/bus/smartio/devices/adapter0 ]'
+	[ "$status" -eq 0 ]
+	run gexec 'timeout 60 sh -c "echo $(cat /tmp/pxb) > /sys/bus/pci/drivers/smartio_emul/bind"'
+	[ "$status" -eq 0 ] || { echo "bind: $output"; false; }
+	run gexec "$expect_back"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+}
+
+@test "PCI remove of the expander under I/O, then a rescan: no deadlock, the adapter comes back" {
+	run gexec "rm -f /tmp/io-ended; $borrow_with_io"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run gexec 'timeout 60 sh -c "echo 1 > /sys/bus/pci/devices/$(cat /tmp/pxb)/remove"'
+	[ "$status" -eq 0 ] || { echo "remove: $output"; false; }
+	run gexec "$expect_gone"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run gexec 'timeout 60 sh -c "echo 1 > /sys/bus/pci/rescan"'
+	[ "$status" -eq 0 ] || { echo "rescan: $output"; false; }
+	run gexec '[ -e /sys/bus/pci/devices/$(cat /tmp/pxb)/driver ]'
+	[ "$status" -eq 0 ]
+	run gexec "$expect_back"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+}
+
+@test "a scan and a borrow during an adapter unbind neither hang nor fail badly" {
+	run gexec 'echo $(basename $(readlink /sys/bus/smartio/devices/adapter0/device)) > /tmp/pxb
+		(for i in $(seq 20); do echo 1 > /sys/bus/smartio/scan; echo 1 > /sys/bus/smartio/devices/83000/borrow; echo 1 > /sys/bus/smartio/devices/83000/return; done 2>/dev/null; echo done > /tmp/storm-ended) &
+		sleep 0.5
+		timeout 60 sh -c "echo $(cat /tmp/pxb) > /sys/bus/pci/drivers/smartio_emul/unbind" || exit 1
+		for i in $(seq 600); do [ -e /tmp/storm-ended ] && break; sleep 0.1; done
+		[ -e /tmp/storm-ended ] || { echo "loop hung"; exit 1; }
+		rm -f /tmp/storm-ended
+		timeout 60 sh -c "echo $(cat /tmp/pxb) > /sys/bus/pci/drivers/smartio_emul/bind" || exit 1'
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run gexec "$expect_back"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+}
+
+# PCI_COMMAND of the remote function, from the pool device's config attribute.
+command_reg='cmd() { od -An -tx2 -j4 -N2 /sys/bus/smartio/devices/83000/config | tr -d " "; }'
+
+@test "a returned device decodes no memory and masters no DMA" {
+	run gexec "$command_reg"'
+		smartio_tool borrow 83000 || exit 1
+		echo borrowed $(cmd)
+		smartio_tool return 83000 || exit 1
+		echo returned $(cmd)'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# Borrowed and bound: memory decode (bit 1) and bus master (bit 2) on.
+	[ $((16#$(echo "$output" | awk '/^borrowed/ { print $2 }') & 6)) -eq 6 ]
+	[ $((16#$(echo "$output" | awk '/^returned/ { print $2 }') & 7)) -eq 0 ]
+}
+
+@test "the old BAR range of a returned device no longer reaches it" {
+	# BAR 0 of the NVMe starts with its CAP register, never 0 or all-ones.
+	run gexec 'smartio_tool borrow 83000 || exit 1
+		pci=$(readlink -f /sys/bus/smartio/devices/83000/pci_dev)
+		start=$(awk "NR == 1 { print \$1 }" $pci/resource)
+		# The driver claims BAR 0, so read it with the driver unbound.
+		echo ${pci##*/} > $pci/driver/unbind || exit 1
+		echo 1 > $pci/enable || exit 1
+		echo cap $(smartio_bar_rw $pci/resource0 0 read)
+		smartio_tool return 83000 || exit 1
+		# Released, so /dev/mem may read it: nothing must answer there.
+		echo after $(devmem $start 64)'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	cap=$(echo "$output" | awk '/^cap/ { print $2 }')
+	after=$(echo "$output" | awk '/^after/ { print $2 }')
+	[ -n "$cap" ] && [ -n "$after" ]
+	[ $((cap)) -ne 0 ] && [ $((cap)) -ne -1 ]
+	[ $((after)) -ne $((cap)) ]
+}
+
+@test "a device removed through the PCI core's own remove is quiesced too" {
+	run gexec "$command_reg"'
+		smartio_tool borrow 83000 || exit 1
+		echo 1 > /sys/bus/smartio/devices/83000/pci_dev/remove || exit 1
+		[ "$(cat /sys/bus/smartio/devices/83000/state)" = available ] || exit 1
+		echo returned $(cmd)'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ $((16#$(echo "$output" | awk '/^returned/ { print $2 }') & 7)) -eq 0 ]
+}

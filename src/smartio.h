@@ -201,6 +201,7 @@ static inline u32 smartio_fdid(int adapter, u8 bus, u8 devfn)
 }
 
 /* smartio_core.c */
+extern struct mutex smartio_scan_mutex;
 extern struct mutex smartio_lock;
 extern struct workqueue_struct *smartio_wq;
 extern struct srcu_struct smartio_srcu;

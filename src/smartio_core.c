@@ -55,8 +55,14 @@ MODULE_PARM_DESC(autoborrow_transparent,
  * smartio_lock serializes scan, borrow, return and the watchers and
  * protects the adapter list and the pools. Neither lock is held while a
  * pool device is unregistered, since its store methods take both.
+ *
+ * smartio_scan_mutex, outside both, is held by whoever adds pool devices
+ * or drops them, from the walk until the dropped ones are unregistered:
+ * a device dropped by one path must have left sysfs before another path
+ * adds a device of the same fdid. No store of a pool device takes it.
  */
-DEFINE_MUTEX(smartio_lock);
+DEFINE_MUTEX(smartio_scan_mutex);	/* see above */
+DEFINE_MUTEX(smartio_lock);		/* see above */
 static LIST_HEAD(smartio_adapters);	/* smartio_lock */
 static DEFINE_IDA(smartio_adapter_ida);
 
@@ -747,6 +753,7 @@ static void smartio_scan_all(void)
 	/* Adapters bound just now have their host bridge first. */
 	flush_workqueue(smartio_attach_wq);
 
+	mutex_lock(&smartio_scan_mutex);
 	/* Pruned devices must be gone from sysfs before their slot is re-added. */
 	pci_lock_rescan_remove();
 	mutex_lock(&smartio_lock);
@@ -764,6 +771,7 @@ static void smartio_scan_all(void)
 	mutex_unlock(&smartio_lock);
 	pci_unlock_rescan_remove();
 	smartio_fdevs_unregister(&dead);
+	mutex_unlock(&smartio_scan_mutex);
 }
 
 /* Bus attributes */
@@ -1239,6 +1247,7 @@ static void smartio_attach_fn(struct work_struct *work)
 	LIST_HEAD(dead);
 	int ret;
 
+	mutex_lock(&smartio_scan_mutex);
 	pci_lock_rescan_remove();
 	mutex_lock(&smartio_lock);
 	if (adapter->dead)
@@ -1258,6 +1267,7 @@ unlock:
 	mutex_unlock(&smartio_lock);
 	pci_unlock_rescan_remove();
 	smartio_fdevs_unregister(&dead);
+	mutex_unlock(&smartio_scan_mutex);
 }
 
 /*
@@ -1274,6 +1284,7 @@ static void smartio_teardown_fn(struct work_struct *work)
 
 	cancel_delayed_work_sync(&adapter->watch);
 
+	mutex_lock(&smartio_scan_mutex);
 	pci_lock_rescan_remove();
 	mutex_lock(&smartio_lock);
 	list_for_each_entry(fdev, &adapter->fdevs, node)
@@ -1285,6 +1296,7 @@ static void smartio_teardown_fn(struct work_struct *work)
 	pci_unlock_rescan_remove();
 
 	smartio_fdevs_unregister(&dead);
+	mutex_unlock(&smartio_scan_mutex);
 	device_del(&adapter->dev);
 	/* Free the name now, not at release: a re-bound adapter reuses it. */
 	ida_free(&smartio_adapter_ida, adapter->id);

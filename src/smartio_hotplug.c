@@ -17,10 +17,41 @@
 
 #include "smartio.h"
 
+#define SMARTIO_POLL_MS_MAX	60000
+
+/*
+ * Strict: decimal digits without sign or leading zero, at most 60000, one
+ * trailing newline allowed. The generic uint parser would take "+5" or
+ * " 5". A module parameter's set() does not see the write's length, so a
+ * NUL byte ends the value.
+ */
+static int smartio_poll_ms_set(const char *val, const struct kernel_param *kp)
+{
+	size_t len = strlen(val), i;
+	unsigned int v;
+
+	if (len && val[len - 1] == '\n')
+		len--;
+	if (!len || len > 5 || (val[0] == '0' && len > 1))
+		return -EINVAL;
+	for (i = 0; i < len; i++)
+		if (val[i] < '0' || val[i] > '9')
+			return -EINVAL;
+	if (kstrtouint(val, 10, &v) || v > SMARTIO_POLL_MS_MAX)
+		return -EINVAL;
+	WRITE_ONCE(*(unsigned int *)kp->arg, v);
+	return 0;
+}
+
+static const struct kernel_param_ops smartio_poll_ms_ops = {
+	.set = smartio_poll_ms_set,
+	.get = param_get_uint,
+};
+
 static unsigned int hotplug_poll_ms = 200;
-module_param(hotplug_poll_ms, uint, 0644);
+module_param_cb(hotplug_poll_ms, &smartio_poll_ms_ops, &hotplug_poll_ms, 0644);
 MODULE_PARM_DESC(hotplug_poll_ms,
-		 "Interval in ms at which slots and links are checked for hot-plug events; 0 pauses watching (default: 200)");
+		 "Interval in ms at which slots and links are checked for hot-plug events, 0-60000; 0 pauses watching (default: 200)");
 
 /**
  * smartio_find_cap() - find a capability in remote config space
@@ -234,12 +265,14 @@ static void smartio_watch(struct work_struct *work)
 		return;
 	}
 
+	mutex_lock(&smartio_scan_mutex);
 	pci_lock_rescan_remove();
 	mutex_lock(&smartio_lock);
 	if (adapter->dead) {
 		/* The teardown cancels this work; do not come back. */
 		mutex_unlock(&smartio_lock);
 		pci_unlock_rescan_remove();
+		mutex_unlock(&smartio_scan_mutex);
 		return;
 	}
 	up = smartio_link_up(adapter);
@@ -266,6 +299,7 @@ static void smartio_watch(struct work_struct *work)
 		pci_unlock_rescan_remove();
 		smartio_fdevs_unregister(&dead);
 	}
+	mutex_unlock(&smartio_scan_mutex);
 
 	queue_delayed_work(smartio_wq, &adapter->watch,
 			   msecs_to_jiffies(interval));

@@ -4,8 +4,9 @@
 # mkinitramfs.sh KVER STAGEDIR OUT.cpio.gz
 #
 # A small guest root: busybox, bash, bats, lspci/setpci with pci.ids, nvme,
-# mkfs.ext4, fio and their libraries, the nvme and ext4 modules of KVER with
-# their dependencies (uncompressed, with a modules.dep), scripts/guest-init
+# mkfs.ext4, fio, dmsetup, mdadm, sfdisk and their libraries, the nvme, ext4,
+# device-mapper and md raid1 modules of KVER with their dependencies
+# (uncompressed, with a modules.dep), scripts/guest-init
 # as /init, and STAGEDIR copied to /smartio (/smartio/bin is on PATH).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -37,7 +38,8 @@ copy_bin() {
 	done
 }
 for bin in /bin/bash /usr/bin/lspci /usr/bin/setpci /usr/sbin/nvme \
-	   /usr/sbin/mkfs.ext4 /usr/sbin/e2fsck /usr/bin/fio; do
+	   /usr/sbin/mkfs.ext4 /usr/sbin/e2fsck /usr/bin/fio /usr/sbin/dmsetup \
+	   /usr/sbin/mdadm /usr/sbin/sfdisk; do
 	copy_bin "$bin"
 done
 cp /usr/share/misc/pci.ids "$root/usr/share/misc/"
@@ -52,8 +54,11 @@ rm -f "$root/bin/bats"
 ln -sf /bin/busybox "$root/usr/bin/env"
 
 # Kernel modules with their dependencies, decompressed for busybox.
-mods=$(modprobe --show-depends -d "$kroot" -S "$kver" -a nvme ext4 crc32c_generic e1000e |
-	awk '/^insmod/ { print $2 }')
+# A kernel that builds them in (the debug kernel) lists them as "builtin".
+mkdir -p "$root/lib/modules/$kver"
+mods=$(for m in nvme ext4 crc32c_generic e1000e dm_mod md_mod raid1; do
+	modprobe --show-depends -d "$kroot" -S "$kver" "$m" 2>/dev/null
+done | awk '/^insmod/ { print $2 }')
 for m in $mods; do
 	rel=${m#"$kroot"}
 	mkdir -p "$root$(dirname "$rel")"

@@ -45,14 +45,20 @@ setup() {
 	echo up > "$a/link"
 
 	# 83000: an available NVMe. 84000: a borrowed NVMe whose local PCI
-	# device holds nvme1n1 with two partitions and a device-mapper holder.
+	# device holds controller nvme1 (/dev/nvme1) with nvme1n1, its two
+	# partitions and its generic device ng1n1. Devices with a node in /dev
+	# have a "dev" attribute, as in sysfs.
 	mkfdev 83000 0x1b36 0x0010 0x010802 83:00.0 available
 	mkfdev 84000 0x1b36 0x0010 0x010802 84:00.0 borrowed
 	local pci=$SYS/devices/pci10000:80/10000:80:00.0/10000:84:00.0
-	local disk=$pci/nvme/nvme1/nvme1n1
-	mkdir -p "$disk/nvme1n1p1" "$disk/nvme1n1p2" "$disk/holders" \
-		"$SYS/devices/virtual/block/dm-0"
-	ln -s ../../../../../../../virtual/block/dm-0 "$disk/holders/dm-0"
+	local ctrl=$pci/nvme/nvme1
+	DISK=$ctrl/nvme1n1
+	mknode "$ctrl" 246:1
+	mknode "$ctrl/ng1n1" 245:1
+	mknode "$DISK" 259:1
+	mknode "$DISK/nvme1n1p1" 259:2
+	mknode "$DISK/nvme1n1p2" 259:3
+	mkdir -p "$DISK/holders" "$DISK/nvme1n1p1/holders" "$DISK/nvme1n1p2/holders"
 	ln -s ../../../pci10000:80/10000:80:00.0/10000:84:00.0 \
 		"$SYS/devices/platform/smartio/84000/pci_dev"
 
@@ -104,6 +110,77 @@ mkfdev() {	# mkfdev FDID VENDOR DEVICE CLASS REMOTE STATE [ADAPTER]
 	echo 16384 > "$d/aperture_needed"
 	: > "$d/borrow"
 	: > "$d/return"
+}
+
+mknode() {	# mknode DIR MAJOR:MINOR: a device with a node in /dev
+	mkdir -p "$1"
+	echo "$2" > "$1/dev"
+	printf 'MAJOR=%s\nMINOR=%s\nDEVNAME=%s\n' "${2%:*}" "${2#*:}" "${1##*/}" > "$1/uevent"
+}
+
+# mkholder HOLDER [DMNAME] BLOCKDIR...: a virtual block device (dm-0, md0)
+# stacked on the block devices BLOCKDIR, as holders/ links in sysfs.
+mkholder() {
+	local h=$SYS/devices/virtual/block/$1 b
+	HOLDERS=$((${HOLDERS:-0} + 1))
+	mknode "$h" "252:$HOLDERS"
+	mkdir -p "$h/holders"
+	if [ "$2" != "-" ]; then
+		mkdir -p "$h/dm"
+		echo "$2" > "$h/dm/name"
+	fi
+	shift 2
+	for b in "$@"; do
+		mkdir -p "$b/holders"
+		ln -s "$h" "$b/holders/${h##*/}"
+	done
+}
+
+# mkopen PID COMM PATH...: a process with file descriptors 3... open on PATH...
+mkopen() {
+	local d=$SMARTIO_PROC/$1 fd=3 p
+	mkdir -p "$d/fd"
+	echo "$2" > "$d/comm"
+	shift 2
+	for p in "$@"; do
+		ln -s "$p" "$d/fd/$fd"
+		fd=$((fd + 1))
+	done
+}
+
+# mkmpath: NVMe multipath. Borrowed 85000 and 86000 are controllers nvme2
+# and nvme4 of subsystem nvme-subsys3. Namespace 1 is shared: its head
+# disk nvme3n1 (partition nvme3n1p1, generic device ng3n1) lives in the
+# subsystem's directory, and each controller has a hidden path disk
+# (nvme3c2n1, nvme3c4n1: no dev attribute) with the same nsid. Namespace 2
+# (head nvme3n2) has a path through nvme4 only.
+mkmpath() {
+	local s=$SYS/devices/virtual/nvme-subsystem/nvme-subsys3 b c p
+	mkfdev 85000 0x1b36 0x0010 0x010802 85:00.0 borrowed
+	mkfdev 86000 0x1b36 0x0010 0x010802 86:00.0 borrowed
+	mkdir -p "$s" "$SYS/class/nvme-subsystem"
+	ln -s ../../devices/virtual/nvme-subsystem/nvme-subsys3 \
+		"$SYS/class/nvme-subsystem/nvme-subsys3"
+	for b in 85:2 86:4; do
+		c=${b#*:}
+		p=pci10000:80/10000:80:00.0/10000:${b%:*}:00.0
+		ln -s "../../../$p" "$SYS/devices/platform/smartio/${b%:*}000/pci_dev"
+		mknode "$SYS/devices/$p/nvme/nvme$c" "246:$c"
+		ln -s "../../../$p/nvme/nvme$c" "$s/nvme$c"
+		mkdir -p "$SYS/devices/$p/nvme/nvme$c/nvme3c${c}n1"
+		echo 1 > "$SYS/devices/$p/nvme/nvme$c/nvme3c${c}n1/nsid"
+	done
+	mkdir -p "$SYS/devices/$p/nvme/nvme4/nvme3c4n2"
+	echo 2 > "$SYS/devices/$p/nvme/nvme4/nvme3c4n2/nsid"
+	mknode "$s/nvme3n1" 259:10
+	mknode "$s/nvme3n1/nvme3n1p1" 259:11
+	mknode "$s/ng3n1" 245:3
+	mknode "$s/nvme3n2" 259:12
+	mknode "$s/ng3n2" 245:4
+	echo 1 > "$s/nvme3n1/nsid"
+	echo 2 > "$s/nvme3n2/nsid"
+	mkdir -p "$s/nvme3n1/holders" "$s/nvme3n2/holders"
+	MPHEAD=$s/nvme3n1
 }
 
 fail_write() {	# fail_write FILE ERRNO: the next writes of FILE fail
@@ -426,11 +503,105 @@ pci_dev: 10000:84:00.0" ]
 	assert_error "return 84000: /dev/nvme1n1 is mounted on /mnt/my disk; unmount first or use --force"
 
 	sed -i '$d' "$SMARTIO_PROC/mounts"
+	mkholder dm-0 vg-data "$DISK"
 	echo '/dev/dm-0 /srv xfs rw 0 0' >> "$SMARTIO_PROC/mounts"
 	printf '/dev/nvme1n1p2\tpartition\t1048572\t0\t-2\n' >> "$SMARTIO_PROC/swaps"
 	run --separate-stderr "$TOOL" return 84000
-	assert_error "return 84000: /dev/dm-0 is mounted on /srv, /dev/nvme1n1p2 is used as swap; unmount first or use --force"
+	assert_error "return 84000: /dev/dm-0 is mounted on /srv, /dev/nvme1n1p2 is used as swap, /dev/nvme1n1 is held by /dev/dm-0 (vg-data); unmount, swapoff and remove the holders first or use --force"
 	[ ! -s "$DEVS/84000/return" ]
+}
+
+@test "return is refused while a multipath disk with a path through it is mounted" {
+	mkmpath
+	echo '/dev/nvme3n1 /mnt/mp ext4 rw 0 0' >> "$SMARTIO_PROC/mounts"
+	# The other controller's path remains, and still the return is refused.
+	run --separate-stderr "$TOOL" return 85000
+	assert_error "return 85000: /dev/nvme3n1 is mounted on /mnt/mp; unmount first or use --force"
+	run --separate-stderr "$TOOL" return 86000
+	assert_error "return 86000: /dev/nvme3n1 is mounted on /mnt/mp; unmount first or use --force"
+	[ ! -s "$DEVS/85000/return" ]
+	[ ! -s "$DEVS/86000/return" ]
+	# Its partition, the same.
+	sed -i '$d' "$SMARTIO_PROC/mounts"
+	echo '/dev/nvme3n1p1 /mnt/p1 ext4 rw 0 0' >> "$SMARTIO_PROC/mounts"
+	run --separate-stderr "$TOOL" return 85000
+	assert_error "return 85000: /dev/nvme3n1p1 is mounted on /mnt/p1; unmount first or use --force"
+	# Not the business of an unrelated controller.
+	run "$TOOL" return 84000
+	[ "$status" -eq 0 ]
+	[ "$(cat "$DEVS/84000/return")" = 1 ]
+}
+
+@test "a multipath disk without a path through a controller does not stop its return" {
+	mkmpath
+	echo '/dev/nvme3n2 /mnt/ns2 ext4 rw 0 0' >> "$SMARTIO_PROC/mounts"
+	mkopen 300 nvme /dev/ng3n2
+	run --separate-stderr "$TOOL" return 86000
+	assert_error "return 86000: /dev/nvme3n2 is mounted on /mnt/ns2, /dev/ng3n2 is open in process 300 (nvme); unmount and stop the processes first or use --force"
+	run --separate-stderr "$TOOL" return 85000
+	[ "$status" -eq 0 ]
+	[ -z "$output$stderr" ]
+	[ "$(cat "$DEVS/85000/return")" = 1 ]
+}
+
+@test "return is refused while a multipath disk's holder or generic device is in use" {
+	mkmpath
+	mkholder md0 - "$MPHEAD/nvme3n1p1"
+	mkopen 301 nvme /dev/ng3n1
+	run --separate-stderr "$TOOL" return 85000
+	assert_error "return 85000: /dev/nvme3n1p1 is held by /dev/md0, /dev/ng3n1 is open in process 301 (nvme); remove the holders and stop the processes first or use --force"
+}
+
+@test "return is refused while a device-mapper holder, or one stacked on it, is mounted" {
+	mkholder dm-0 fast "$DISK/nvme1n1p1"
+	echo '/dev/dm-0 /srv ext4 rw 0 0' >> "$SMARTIO_PROC/mounts"
+	run --separate-stderr "$TOOL" return 84000
+	assert_error "return 84000: /dev/dm-0 is mounted on /srv, /dev/nvme1n1p1 is held by /dev/dm-0 (fast); unmount and remove the holders first or use --force"
+
+	# dm-1 (an LVM volume, say) on dm-0, md0 on both partitions.
+	sed -i '$d' "$SMARTIO_PROC/mounts"
+	mkholder dm-1 vg-lv "$SYS/devices/virtual/block/dm-0"
+	mkholder md0 - "$DISK/nvme1n1p1" "$DISK/nvme1n1p2"
+	echo '/dev/dm-1 /home ext4 rw 0 0' >> "$SMARTIO_PROC/mounts"
+	run --separate-stderr "$TOOL" return 84000
+	assert_error "return 84000: /dev/dm-1 is mounted on /home, /dev/nvme1n1p1 is held by /dev/dm-0 (fast), /dev/nvme1n1p1 is held by /dev/md0, /dev/nvme1n1p2 is held by /dev/md0, /dev/dm-0 is held by /dev/dm-1 (vg-lv); unmount and remove the holders first or use --force"
+	[ ! -s "$DEVS/84000/return" ]
+}
+
+@test "return is refused while a holder exists, mounted or not, and names who has it open" {
+	mkholder dm-0 vg-data "$DISK"
+	run --separate-stderr "$TOOL" return 84000
+	assert_error "return 84000: /dev/nvme1n1 is held by /dev/dm-0 (vg-data); remove the holders first or use --force"
+	mkopen 4242 cat /dev/dm-0
+	run --separate-stderr "$TOOL" return 84000
+	assert_error "return 84000: /dev/nvme1n1 is held by /dev/dm-0 (vg-data), /dev/dm-0 is open in process 4242 (cat); remove the holders and stop the processes first or use --force"
+	[ ! -s "$DEVS/84000/return" ]
+}
+
+@test "return is refused while a partition or a holder is used as swap" {
+	printf '/dev/nvme1n1p2\tpartition\t1048572\t0\t-2\n' >> "$SMARTIO_PROC/swaps"
+	run --separate-stderr "$TOOL" return 84000
+	assert_error "return 84000: /dev/nvme1n1p2 is used as swap; swapoff first or use --force"
+	: > "$SMARTIO_PROC/swaps"
+	mkholder dm-3 swap "$DISK/nvme1n1p2"
+	printf '/dev/dm-3\tpartition\t1048572\t0\t-2\n' >> "$SMARTIO_PROC/swaps"
+	run --separate-stderr "$TOOL" return 84000
+	assert_error "return 84000: /dev/dm-3 is used as swap, /dev/nvme1n1p2 is held by /dev/dm-3 (swap); swapoff and remove the holders first or use --force"
+	[ ! -s "$DEVS/84000/return" ]
+}
+
+@test "return is refused while a process holds one of its devices open, as fuser sees it" {
+	mkopen 77 sleep /dev/nvme1
+	mkopen 78 nvme /dev/ng1n1 /dev/ng1n1 /dev/null
+	mkopen 79 fio /dev/nvme0n1 /dev/nvme1n11 'socket:[1234]' /dev/pts/0
+	mkopen 80 dd /dev/nvme1n1p1
+	run --separate-stderr "$TOOL" return 84000
+	assert_error "return 84000: /dev/nvme1 is open in process 77 (sleep), /dev/ng1n1 is open in process 78 (nvme), /dev/nvme1n1p1 is open in process 80 (dd); stop the processes first or use --force"
+	[ ! -s "$DEVS/84000/return" ]
+	rm -r "${SMARTIO_PROC:?}"/77 "$SMARTIO_PROC"/78 "$SMARTIO_PROC"/80
+	run "$TOOL" return 84000
+	[ "$status" -eq 0 ]
+	[ "$(cat "$DEVS/84000/return")" = 1 ]
 }
 
 @test "return ignores mounts of other devices, and of an available device" {
@@ -458,6 +629,38 @@ pci_dev: 10000:84:00.0" ]
 	run "$TOOL" return -f 84000
 	[ "$status" -eq 0 ]
 	[ "$(cat "$DEVS/84000/return")" = 1 ]
+}
+
+@test "a process is found by the device number of a node outside /dev too" {
+	mkdir "$FAKE/nodes"
+	mknod "$FAKE/nodes/disk" b 259 2 2>/dev/null &&
+		mknod "$FAKE/nodes/ctrl" c 246 1 2>/dev/null &&
+		mknod "$FAKE/nodes/ctrl-as-block" b 246 1 2>/dev/null ||
+		skip "cannot make device nodes here"
+	mkopen 90 fio "$FAKE/nodes/disk"
+	mkopen 91 nvme "$FAKE/nodes/ctrl" "$FAKE/nodes/ctrl-as-block"
+	run --separate-stderr "$TOOL" return 84000
+	assert_error "return 84000: /dev/nvme1n1p1 is open in process 90 (fio), /dev/nvme1 is open in process 91 (nvme); stop the processes first or use --force"
+}
+
+@test "return --force returns a device whatever uses it" {
+	mkmpath
+	mkholder dm-0 vg-data "$DISK/nvme1n1p1"
+	echo '/dev/dm-0 /srv ext4 rw 0 0' >> "$SMARTIO_PROC/mounts"
+	echo '/dev/nvme3n1 /mnt/mp ext4 rw 0 0' >> "$SMARTIO_PROC/mounts"
+	printf '/dev/nvme1n1p2\tpartition\t1048572\t0\t-2\n' >> "$SMARTIO_PROC/swaps"
+	mkopen 77 sleep /dev/nvme1 /dev/nvme2
+	run --separate-stderr "$TOOL" return 84000
+	[ "$status" -eq 1 ]
+	run --separate-stderr "$TOOL" return --force 84000
+	[ "$status" -eq 0 ]
+	[ -z "$output$stderr" ]
+	[ "$(cat "$DEVS/84000/return")" = 1 ]
+	run --separate-stderr "$TOOL" return 85000
+	assert_error "return 85000: /dev/nvme3n1 is mounted on /mnt/mp, /dev/nvme2 is open in process 77 (sleep); unmount and stop the processes first or use --force"
+	run --separate-stderr "$TOOL" return -f 85000
+	[ "$status" -eq 0 ]
+	[ "$(cat "$DEVS/85000/return")" = 1 ]
 }
 
 @test "config lists, reads and sets autoborrow_transparent" {

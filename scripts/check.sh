@@ -1,11 +1,16 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# make check: installs what is missing, builds for both supported kernels,
+# make check: installs what is missing, builds for both supported kernels
+# and the debug kernel (KASAN, lockdep, kmemleak, ...: scripts/debug-kernel.sh,
+# built once per machine, in the background while the others are tested),
 # checks style, and runs every suite: smartio_tool's bats suite on a fake
 # sysfs on the host, then per kernel ONE guest (basic fabric) running the
 # kselftests and the guest bats suites inside, and the host-side bats suites
-# (QMP) against it. A WARN, oops, hung task or dead guest is a failure.
+# (QMP) against it, and one guest per other topology. A WARN, oops, hung
+# task, checker report or dead guest is a failure; on the debug kernel so
+# is a kmemleak report naming smartio. CHECK_KERNELS="..." tests only those
+# kernels; CHECK_DEBUG=0 leaves the debug kernel out.
 # The last line is "N passed, N failed, N skipped"; the exit status is
 # non-zero if anything failed or could not run.
 set -uo pipefail
@@ -51,18 +56,32 @@ host_suite() {	# host_suite LABEL FILE: a host-side suite against the guest
 }
 
 # end_guest LABEL RUNDIR TOPOLOGY: checks the guest survived, powers it off
-# and fails on any WARN, BUG, oops or hung task in its kernel log.
+# and fails on any WARN, BUG, oops or hung task in its kernel log. Where the
+# kernel has kmemleak, a leak whose backtrace names smartio fails too.
 end_guest() {
-	local serial=$LOGS/serial-${1// /-}.log
+	local serial=$LOGS/serial-${1// /-}.log leaks=$LOGS/kmemleak-${1// /-}.txt
 	if scripts/guest-exec "$2" true > /dev/null 2>&1; then
 		result ok "$1: guest alive after the suites"
 	else
 		result fail "$1: guest alive after the suites"
 	fi
+	if GUEST_EXEC_TIMEOUT=600 scripts/guest-exec "$2" \
+		'test -e /sys/kernel/debug/kmemleak' > /dev/null 2>&1; then
+		# Two scans: an object is reported once it stayed unreferenced.
+		GUEST_EXEC_TIMEOUT=600 scripts/guest-exec "$2" \
+			'k=/sys/kernel/debug/kmemleak; echo scan > $k; sleep 6; echo scan > $k; cat $k' \
+			> "$leaks" 2>&1
+		if grep -q smartio "$leaks"; then
+			cat "$leaks"
+			result fail "$1: kmemleak reports nothing of smartio"
+		else
+			result ok "$1: kmemleak reports nothing of smartio"
+		fi
+	fi
 	GUEST_EXEC_TIMEOUT=60 scripts/guest-exec "$2" poweroff > /dev/null 2>&1
 	kill -KILL "$(cat "$2/timeout.pid" 2>/dev/null)" 2>/dev/null
 	cp "$2/serial.log" "$serial" 2>/dev/null
-	if grep -nE "WARNING:|BUG[: ]|Oops|Kernel panic|blocked for more than|general protection fault|list_(add|del) corruption|UBSAN|Call Trace" \
+	if grep -nE "WARNING:|BUG[: ]|Oops|Kernel panic|blocked for more than|general protection fault|list_(add|del) corruption|UBSAN|KASAN|KFENCE|ODEBUG|Poison overwritten|Call Trace" \
 		"$serial"; then
 		tail -n 60 "$serial"
 		result fail "$1: kernel log free of WARN, BUG, oops and hung tasks"
@@ -97,8 +116,18 @@ if [ -n "${CHECK_KERNELS:-}" ]; then
 	read -r -a KVERS <<< "$CHECK_KERNELS"
 fi
 
-echo "== build"
-for k in "${KVERS[@]}"; do
+# The debug kernel takes a while the first time on a machine: build it
+# while the distribution kernels are tested.
+DEBUG_KVER=""
+if [ "${CHECK_DEBUG:-1}" != 0 ]; then
+	echo "== debug kernel (in the background; log: $LOGS/debug-kernel.log)"
+	# Niced, so the guests tested meanwhile keep their pace.
+	nice -n 19 scripts/debug-kernel.sh > "$LOGS/debug-kernel.log" 2>&1 &
+	debug_pid=$!
+fi
+
+build_module() {	# build_module KVER: W=1 and sparse clean
+	local k=$1
 	if make KVERS="$k" W=1 C=2 > "$LOGS/build-$k.log" 2>&1; then
 		if grep -E "warning:|error:|: (warning|error) " "$LOGS/build-$k.log"; then
 			result fail "$k: module builds W=1 and sparse clean"
@@ -109,6 +138,11 @@ for k in "${KVERS[@]}"; do
 		tail -n 30 "$LOGS/build-$k.log"
 		result fail "$k: module builds W=1 and sparse clean"
 	fi
+}
+
+echo "== build"
+for k in "${KVERS[@]}"; do
+	build_module "$k"
 done
 if perl "$KSRC/scripts/checkpatch.pl" --strict --no-tree --quiet -f src/*.c src/*.h \
 	selftests/smartio/*.c > "$LOGS/checkpatch.log" 2>&1; then
@@ -151,7 +185,8 @@ for t in selftests/tool/*.bats; do
 	tap "host $(basename "$t" .bats)" "$LOGS/$(basename "$t").tap"
 done
 
-for k in "${KVERS[@]}"; do
+run_kernel() {	# run_kernel KVER: every guest suite on that kernel
+	local k=$1 stage run name t bin dir topo
 	echo "== guest $k"
 	stage=$BUILD/$k/stage run=$BUILD/run/$k
 	rm -rf "$stage" && mkdir -p "$stage/bin" "$stage/tests"
@@ -166,12 +201,12 @@ for k in "${KVERS[@]}"; do
 	if ! scripts/mkinitramfs.sh "$k" "$stage" "$BUILD/$k/initrd.gz" > "$LOGS/initrd-$k.log" 2>&1; then
 		cat "$LOGS/initrd-$k.log"
 		result fail "$k: guest initramfs"
-		continue
+		return
 	fi
 	if ! scripts/qemu-run.sh --kernel "$k" --initrd "$BUILD/$k/initrd.gz" \
 		--rundir "$run" --agent --timeout "$GUEST_TIMEOUT"; then
 		result fail "$k: guest boots"
-		continue
+		return
 	fi
 	export SMARTIO_RUNDIR=$run
 
@@ -216,6 +251,22 @@ for k in "${KVERS[@]}"; do
 		done
 		end_guest "$k $topo" "$run" "$topo"
 	done
+}
+
+for k in "${KVERS[@]}"; do
+	run_kernel "$k"
 done
+
+if [ -n "${debug_pid:-}" ]; then
+	echo "== debug kernel"
+	if wait "$debug_pid" && DEBUG_KVER=$(scripts/debug-kernel.sh --print); then
+		result ok "debug kernel $DEBUG_KVER built (KASAN, KFENCE, lockdep, kmemleak, debug objects, UBSAN)"
+		build_module "$DEBUG_KVER"
+		run_kernel "$DEBUG_KVER"
+	else
+		tail -n 30 "$LOGS/debug-kernel.log"
+		result fail "debug kernel built"
+	fi
+fi
 
 summary

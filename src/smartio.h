@@ -235,6 +235,7 @@ void smartio_watch_start(struct smartio_adapter *adapter);
 
 /* smartio_host.c */
 int smartio_host_create(struct smartio_adapter *adapter);
+void smartio_host_enumerate(struct smartio_adapter *adapter);
 void smartio_host_remove(struct smartio_adapter *adapter);
 int smartio_host_domain(struct smartio_adapter *adapter);
 struct pci_dev *smartio_host_attach(struct smartio_adapter *adapter,

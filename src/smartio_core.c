@@ -722,6 +722,7 @@ void smartio_scan_adapter(struct smartio_adapter *adapter,
 		dev_info(&adapter->dev, "link down, not scanned\n");
 		return;
 	}
+	smartio_host_enumerate(adapter);
 	list_for_each_entry(fdev, &adapter->fdevs, node)
 		fdev->seen = false;
 	if (smartio_walk(adapter, true))

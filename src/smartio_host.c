@@ -169,6 +169,31 @@ static void smartio_host_release_windows(struct smartio_adapter *adapter,
 }
 
 /**
+ * smartio_host_enumerate() - let the PCI core find the remote bridges
+ * @adapter: the adapter, with its host bridge
+ *
+ * Keeps the bridge windows the remote side programmed. Does nothing once
+ * the root bus has its root port: an adapter whose link was down when its
+ * host bridge was created has none, and gets it here once the link is up.
+ * The caller holds the rescan lock and smartio_lock.
+ */
+void smartio_host_enumerate(struct smartio_adapter *adapter)
+{
+	struct pci_bus *bus = adapter->host->bus, *child;
+
+	if (!list_empty(&bus->devices))
+		return;
+	pci_scan_child_bus(bus);
+	if (list_empty(&bus->devices))
+		return;
+	pci_bus_claim_resources(bus);
+	pci_assign_unassigned_bus_resources(bus);
+	list_for_each_entry(child, &bus->children, node)
+		pcie_bus_configure_settings(child);
+	pci_bus_add_devices(bus);
+}
+
+/**
  * smartio_host_create() - create and scan the synthetic host bridge
  * @adapter: a registered adapter whose info (bus range, aperture) is final
  *
@@ -184,7 +209,6 @@ int smartio_host_create(struct smartio_adapter *adapter)
 	struct smartio_adapter_info *info = &adapter->info;
 	struct pci_host_bridge *bridge;
 	struct smartio_host *host;
-	struct pci_bus *child;
 	LIST_HEAD(resources);
 	unsigned int i;
 	int ret;
@@ -244,12 +268,7 @@ int smartio_host_create(struct smartio_adapter *adapter)
 	bridge->native_ltr = 0;
 	bridge->native_dpc = 0;
 
-	pci_scan_child_bus(host->bus);
-	pci_bus_claim_resources(host->bus);
-	pci_assign_unassigned_bus_resources(host->bus);
-	list_for_each_entry(child, &host->bus->children, node)
-		pcie_bus_configure_settings(child);
-	pci_bus_add_devices(host->bus);
+	smartio_host_enumerate(adapter);
 
 	dev_info(&adapter->dev, "PCI domain %04x, remote buses %02x-%02x\n",
 		 host->sysdata.domain, info->bus_start, info->bus_end);

@@ -10,6 +10,9 @@
 load helpers
 
 NIC=nic0
+# 200 on the distribution kernels; check.sh may ask fewer of the debug
+# kernel, where one cycle takes seconds under TCG.
+CYCLES=${SMARTIO_RAPID_CYCLES:-200}
 
 setup_file() {
 	require_guest
@@ -34,10 +37,10 @@ teardown_file() {
 	[ "$output" = available ]
 }
 
-@test "200 back-to-back borrow/return cycles of two devices: only EBUSY, no crash" {
+@test "$CYCLES back-to-back borrow/return cycles of two devices: only EBUSY, no crash" {
 	# Every write's error goes to a file per fdid and operation.
-	GX_TIMEOUT=600 run gx 'D=/sys/bus/smartio/devices; rm -f /tmp/rapid.*; start=$EPOCHREALTIME
-		for i in $(seq 200); do
+	GX_TIMEOUT=$((CYCLES * 15)) run gx 'D=/sys/bus/smartio/devices; rm -f /tmp/rapid.*; start=$EPOCHREALTIME
+		for i in $(seq '"$CYCLES"'); do
 			{ echo 1 > $D/83000/borrow; } 2>> /tmp/rapid.83000.borrow
 			{ echo 1 > $D/84000/borrow; } 2>> /tmp/rapid.84000.borrow
 			{ echo 1 > $D/83000/return; } 2>> /tmp/rapid.83000.return
@@ -49,7 +52,7 @@ teardown_file() {
 	echo "$output"
 	[ "$status" -eq 0 ]
 	set -- ${lines[0]}
-	echo "# rapid: 200 cycles in $(($3 - $2)) s; $(echo "$output" | grep -o '[0-9]* failed' | paste -sd' ')" >&3
+	echo "# rapid: $CYCLES cycles in $(($3 - $2)) s; $(echo "$output" | grep -o '[0-9]* failed' | paste -sd' ')" >&3
 	# Every failure was EBUSY.
 	[ "$(echo "$output" | grep -c ' 0 not EBUSY$')" -eq 4 ]
 }

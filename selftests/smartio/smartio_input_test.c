@@ -748,6 +748,7 @@ TEST_F_TIMEOUT(input, hotplug_poll_ms, 300)
 		EXPECT_STREQ(want, buf);
 	}
 	/* Just past the limit, from the limit. */
+	ASSERT_EQ(0, write_str(POLL_MS, "60000"));
 	EXPECT_EQ(EINVAL, write_str(POLL_MS, "60001"));
 	ASSERT_EQ(0, read_attr(POLL_MS, buf, sizeof(buf)));
 	EXPECT_STREQ("60000", buf);

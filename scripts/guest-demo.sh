@@ -32,7 +32,7 @@ step "Borrow it: a local NVMe in domain 10000, bound to the nvme driver"
 run smartio_tool borrow "$fdid"
 run lspci -tv
 for _ in $(seq 100); do
-	blk=$(ls -d /sys/bus/smartio/devices/"$fdid"/pci_dev/nvme/nvme*/nvme*n1 2>/dev/null | head -n1)
+	blk=$(ls -d /sys/bus/smartio/devices/"$fdid"/pci_dev/nvme/nvme*/nvme*n[0-9]* 2>/dev/null | head -n1)
 	[ -n "$blk" ] && [ -b "/dev/$(basename "$blk")" ] && break
 	sleep 0.1
 done

@@ -35,7 +35,7 @@ dev=$BUS/devices/$fdid
 wait_blk() {
 	local i b
 	for i in $(seq 200); do
-		for b in "$dev"/pci_dev/nvme/nvme*/nvme*n1; do
+		for b in "$dev"/pci_dev/nvme/nvme*/nvme*n[0-9]*; do
 			[ -e "$b" ] && [ -b "/dev/$(basename "$b")" ] && { basename "$b"; return 0; }
 		done
 		sleep 0.05

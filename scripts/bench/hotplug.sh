@@ -22,7 +22,7 @@ for i in $(seq "$cycles"); do
 	qmp "{\"execute\":\"blockdev-add\",\"arguments\":{\"driver\":\"null-co\",\"node-name\":\"$id\",\"size\":67108864}}"
 	t0=$(now)
 	qmp "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"nvme\",\"id\":\"$id\",\"serial\":\"$id\",\"drive\":\"$id\",\"bus\":\"dn1\"}}"
-	gexec 'for i in $(seq 600); do for b in /sys/bus/smartio/devices/84000/pci_dev/nvme/nvme*/nvme*n1; do [ -e "$b" ] && [ -b "/dev/${b##*/}" ] && dd if="/dev/${b##*/}" of=/dev/null bs=4k count=1 2>/dev/null && exit 0; done; sleep 0.01; done; exit 1'
+	gexec 'for i in $(seq 600); do for b in /sys/bus/smartio/devices/84000/pci_dev/nvme/nvme*/nvme*n[0-9]*; do [ -e "$b" ] && [ -b "/dev/${b##*/}" ] && dd if="/dev/${b##*/}" of=/dev/null bs=4k count=1 2>/dev/null && exit 0; done; sleep 0.01; done; exit 1'
 	t1=$(now)
 	qmp "{\"execute\":\"device_del\",\"arguments\":{\"id\":\"$id\"}}" --wait-event DEVICE_DELETED 30
 	t2=$(now)

@@ -55,14 +55,14 @@ del_nvme() {
 }
 
 # Prints the block device of a borrowed fdid once it is usable.
-wait_blk='wait_blk() { for i in $(seq 150); do for b in /sys/bus/smartio/devices/$1/pci_dev/nvme/nvme*/nvme*n1; do [ -e "$b" ] && [ -b "/dev/${b##*/}" ] && { echo "/dev/${b##*/}"; return 0; }; done; sleep 0.1; done; return 1; }'
+wait_blk='wait_blk() { for i in $(seq 150); do for b in /sys/bus/smartio/devices/$1/pci_dev/nvme/nvme*/nvme*n[0-9]*; do [ -e "$b" ] && [ -b "/dev/${b##*/}" ] && { echo "/dev/${b##*/}"; return 0; }; done; sleep 0.1; done; return 1; }'
 
 @test "autoborrow on: device_add yields a block device with no guest command, and uevents" {
 	gexec 'echo 1 > /sys/bus/smartio/autoborrow_transparent; : > /tmp/uevents'
 	add_nvme hot1
 	run gexec "$wait_blk; wait_blk 84000"
 	[ "$status" -eq 0 ]
-	[[ "$output" == /dev/nvme*n1 ]]
+	[[ "$output" == /dev/nvme*n[0-9]* ]]
 	run gexec 'cat /tmp/uevents'
 	[[ "$output" == *"add /bus/smartio/devices/84000 "* || "$output" == *"add /devices/"*"/84000 "* ]]
 	[[ "$output" == *"change /devices/"*"/84000 borrowed"* ]]

@@ -35,7 +35,7 @@ borrow_with_io='
 	echo $(basename $(readlink /sys/bus/smartio/devices/adapter0/device)) > /tmp/pxb
 	echo 1 > /sys/bus/smartio/devices/83000/borrow || exit 1
 	for i in $(seq 150); do
-		for b in /sys/bus/smartio/devices/83000/pci_dev/nvme/nvme*/nvme*n1; do
+		for b in /sys/bus/smartio/devices/83000/pci_dev/nvme/nvme*/nvme*n[0-9]*; do
 			[ -e "$b" ] && [ -b /dev/${b##*/} ] && break 2
 		done
 		sleep 0.1
@@ -65,7 +65,7 @@ expect_back='
 	[ "$(cat /sys/bus/smartio/devices/adapter0/domain)" = 10000 ] || exit 1
 	smartio_tool borrow 83000 || exit 1
 	for i in $(seq 150); do
-		for b in /sys/bus/smartio/devices/83000/pci_dev/nvme/nvme*/nvme*n1; do
+		for b in /sys/bus/smartio/devices/83000/pci_dev/nvme/nvme*/nvme*n[0-9]*; do
 			[ -e "$b" ] && [ -b /dev/${b##*/} ] && break 2
 		done
 		sleep 0.1

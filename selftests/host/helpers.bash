@@ -67,7 +67,7 @@ SPLAT_RE='WARNING:|BUG[: ]|Oops|KASAN|lockdep|possible (circular|recursive) lock
 #   wait_bound FDID waits until a borrowed device has a driver bound
 #   return_all      returns every borrowed pool device, retrying on EBUSY
 GUEST_FNS='D=/sys/bus/smartio/devices
-wait_blk() { local i b; for i in $(seq 300); do for b in $D/$1/pci_dev/nvme/nvme*/nvme*n1; do [ -e "$b" ] && [ -b "/dev/${b##*/}" ] && { echo "/dev/${b##*/}"; return 0; }; done; sleep 0.1; done; return 1; }
+wait_blk() { local i b; for i in $(seq 300); do for b in $D/$1/pci_dev/nvme/nvme*/nvme*n[0-9]*; do [ -e "$b" ] && [ -b "/dev/${b##*/}" ] && { echo "/dev/${b##*/}"; return 0; }; done; sleep 0.1; done; return 1; }
 wait_bound() { local i; for i in $(seq 300); do [ -e $D/$1/pci_dev/driver ] && return 0; sleep 0.1; done; return 1; }
 return_all() { local d i; for i in $(seq 100); do local left=0; for d in $D/*; do [ "$(cat $d/state 2>/dev/null)" = borrowed ] || continue; echo 1 > $d/return 2>/dev/null || left=1; done; [ $left = 0 ] && return 0; sleep 0.1; done; return 1; }'
 

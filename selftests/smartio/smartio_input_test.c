@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "smartio_util.h"
 
 #define BUS		"/sys/bus/smartio"
 #define DEVS		BUS "/devices"
@@ -106,44 +107,6 @@ struct snapshot {
 	char ab_param[16];
 	char poll[32];
 };
-
-static const char *ko_path(void)
-{
-	const char *ko = getenv("SMARTIO_KO");
-
-	return ko ? ko : "/smartio/smartio.ko";
-}
-
-static int run(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	ret = system(cmd);
-	return WIFEXITED(ret) ? WEXITSTATUS(ret) : -1;
-}
-
-static int read_attr(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	while (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	return 0;
-}
 
 /*
  * Returns 0 or the errno of the write, as user space sees it; *written gets

@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
+#include "smartio_util.h"
 
 #define BUS		"/sys/bus/smartio"
 #define DEVS		BUS "/devices"
@@ -33,44 +35,6 @@
  */
 #define WAIT_STEPS	1800		/* of 100 ms */
 #define SLOW		10		/* test timeouts, in the harness default */
-
-static const char *ko_path(void)
-{
-	const char *ko = getenv("SMARTIO_KO");
-
-	return ko ? ko : "/smartio/smartio.ko";
-}
-
-static int run(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int ret;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	ret = system(cmd);
-	return WIFEXITED(ret) ? WEXITSTATUS(ret) : -1;
-}
-
-static int read_attr(const char *path, char *buf, size_t len)
-{
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -errno;
-	buf[n] = '\0';
-	while (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
-	return 0;
-}
 
 /* Returns 0 or the errno of the write, as user space sees it. */
 static int write_attr(const char *path, const char *val, size_t len)
@@ -190,28 +154,31 @@ static bool pci_exists(const char *addr)
 	return access(path, F_OK) == 0;
 }
 
-/* Waits for the namespace block device below a borrowed NVMe. */
+/*
+ * Waits for the namespace block device below a borrowed NVMe. Any
+ * namespace instance: on the debug kernel a lingering NVM subsystem may
+ * give it n2. Hidden multipath paths (nvmeXcYnZ) have no device node.
+ */
 static int wait_blockdev(const char *dev, char *blk, size_t len)
 {
 	char pattern[PATH_MAX];
+	glob_t g;
+	size_t j;
 	int i;
 
-	snprintf(pattern, sizeof(pattern), DEVS "/%s/pci_dev/nvme/nvme*/nvme*n1",
-		 dev);
+	snprintf(pattern, sizeof(pattern),
+		 DEVS "/%s/pci_dev/nvme/nvme*/nvme*n[0-9]*", dev);
 	for (i = 0; i < WAIT_STEPS; i++) {
-		char cmd[PATH_MAX + 64];
-		FILE *f;
-
-		snprintf(cmd, sizeof(cmd), "ls -d %s 2>/dev/null", pattern);
-		f = popen(cmd, "r");
-		if (f && fgets(cmd, sizeof(cmd), f)) {
-			pclose(f);
-			cmd[strcspn(cmd, "\n")] = '\0';
-			snprintf(blk, len, "/dev/%s", strrchr(cmd, '/') + 1);
-			if (access(blk, F_OK) == 0)
-				return 0;
-		} else if (f) {
-			pclose(f);
+		if (glob(pattern, 0, NULL, &g) == 0) {
+			for (j = 0; j < g.gl_pathc; j++) {
+				snprintf(blk, len, "/dev/%s",
+					 strrchr(g.gl_pathv[j], '/') + 1);
+				if (access(blk, F_OK) == 0) {
+					globfree(&g);
+					return 0;
+				}
+			}
+			globfree(&g);
 		}
 		usleep(100000);
 	}

@@ -125,7 +125,7 @@ wait_blockdev() {
 
 	pci=$(readlink -f $SIO/devices/"$FDID"/pci_dev) || return 1
 	for i in $(seq 100); do
-		for b in /sys/class/block/nvme*n1; do
+		for b in /sys/class/block/nvme*n[0-9]; do
 			[ -e "$b" ] || continue
 			case "$(readlink -f "$b")" in
 			"$pci"/*)

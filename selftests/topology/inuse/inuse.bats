@@ -20,7 +20,7 @@ load ../../host/helpers
 # shellcheck disable=SC2016
 IN_FNS='D=/sys/bus/smartio/devices
 export DM_DISABLE_UDEV=1
-head() { local h; for h in /sys/devices/virtual/nvme-subsystem/*/nvme*n1; do [ -b "/dev/${h##*/}" ] && { echo "${h##*/}"; return 0; }; done; return 1; }
+head() { local h; for h in /sys/devices/virtual/nvme-subsystem/*/nvme*n[0-9]; do [ -b "/dev/${h##*/}" ] && { echo "${h##*/}"; return 0; }; done; return 1; }
 ctrl() { local c; for c in $D/$1/pci_dev/nvme/nvme*; do [ -e "$c" ] && { echo "${c##*/}"; return 0; }; done; return 1; }
 borrow_all() { local f i h; for f in 83000 85000 86000; do [ "$(cat $D/$f/state)" = borrowed ] || smartio_tool borrow $f || return 1; done; for i in $(seq 300); do h=$(head) && { [ -b /dev/${h}p2 ] || [ ! -e /tmp/parted ]; } && [ -n "$(ls $D/83000/pci_dev/nvme/nvme*/ 2>/dev/null | grep "n1$")" ] && return 0; sleep 0.1; done; return 1; }
 release() { [ -s /tmp/holder.pid ] && kill $(cat /tmp/holder.pid) 2>/dev/null; rm -f /tmp/holder.pid; sleep 0.2; umount -l /mnt/inuse 2>/dev/null; umount -l /mnt/dm 2>/dev/null; swapoff -a 2>/dev/null; mdadm --stop /dev/md0 >/dev/null 2>&1; dmsetup remove_all 2>/dev/null; borrow_all; }

@@ -18,6 +18,9 @@ setup_file() {
 	require_guest
 	gexec 'test -d /sys/bus/smartio || insmod /smartio/smartio.ko'
 	gexec 'echo 0 > /sys/bus/smartio/autoborrow_transparent; smartio_tool scan'
+	# The tests start with nothing borrowed.
+	gexec 'for d in /sys/bus/smartio/devices/*; do case ${d##*/} in adapter*) continue ;; esac
+		[ "$(cat $d/state)" = borrowed ] && echo 1 > $d/return; done; true'
 }
 
 teardown() {

@@ -39,7 +39,7 @@ copy_bin() {
 }
 for bin in /bin/bash /usr/bin/lspci /usr/bin/setpci /usr/sbin/nvme \
 	   /usr/sbin/mkfs.ext4 /usr/sbin/e2fsck /usr/bin/fio /usr/sbin/dmsetup \
-	   /usr/sbin/mdadm /usr/sbin/sfdisk; do
+	   /usr/sbin/mdadm /usr/sbin/sfdisk /usr/bin/flock; do
 	copy_bin "$bin"
 done
 cp /usr/share/misc/pci.ids "$root/usr/share/misc/"

@@ -110,6 +110,11 @@ struct smartio_slot {
  * @slots: hot-plug slots found by the last walk of the tree (smartio_lock)
  * @nr_slots: number of valid @slots (smartio_lock)
  * @link_was_up: link state the watcher saw last (smartio_lock)
+ * @link_events: link changes the backend reported, see
+ *	smartio_adapter_link_event()
+ * @link_events_seen: @link_events as the watcher saw it last (smartio_lock)
+ * @watching: the watcher runs; a link event may kick it (smartio_lock to
+ *	set, read without)
  * @dead: unregistered; nothing new starts on it (smartio_lock)
  * @gone: the backend is gone; read under smartio_srcu by every call of @ops
  * @watch: the hot-plug watcher, polling the slots and the link
@@ -132,6 +137,9 @@ struct smartio_adapter {
 	struct smartio_slot slots[SMARTIO_MAX_SLOTS];
 	unsigned int nr_slots;
 	bool link_was_up;
+	atomic_t link_events;
+	unsigned int link_events_seen;
+	bool watching;
 	bool dead;
 	bool gone;
 	struct delayed_work watch;
@@ -211,6 +219,7 @@ smartio_adapter_register(struct device *parent,
 			 const struct smartio_adapter_ops *ops,
 			 const struct smartio_adapter_info *info, void *priv);
 void smartio_adapter_unregister(struct smartio_adapter *adapter);
+void smartio_adapter_link_event(struct smartio_adapter *adapter);
 int smartio_config_read(struct smartio_adapter *adapter, unsigned int bus,
 			unsigned int devfn, int where, int size, u32 *val);
 int smartio_config_write(struct smartio_adapter *adapter, unsigned int bus,

@@ -201,10 +201,11 @@ bool smartio_link_up(struct smartio_adapter *adapter)
 static struct pci_dev *smartio_fdev_pdev(struct smartio_fdev *fdev)
 {
 	struct pci_dev *pdev;
+	unsigned long flags;
 
-	spin_lock(&smartio_borrow_lock);
+	spin_lock_irqsave(&smartio_borrow_lock, flags);
 	pdev = pci_dev_get(fdev->pdev);
-	spin_unlock(&smartio_borrow_lock);
+	spin_unlock_irqrestore(&smartio_borrow_lock, flags);
 	return pdev;
 }
 
@@ -475,7 +476,9 @@ static void smartio_fdev_reset(struct smartio_fdev *fdev)
 static int smartio_borrow_locked(struct smartio_fdev *fdev)
 {
 	struct smartio_adapter *adapter = fdev->adapter;
+	unsigned int events = atomic_read(&adapter->link_events);
 	struct pci_dev *pdev;
+	unsigned long flags;
 	u32 id;
 	int ret;
 
@@ -500,10 +503,13 @@ static int smartio_borrow_locked(struct smartio_fdev *fdev)
 	}
 
 	/* Under the rescan lock, so no removal can slip in before this. */
-	spin_lock(&smartio_borrow_lock);
+	spin_lock_irqsave(&smartio_borrow_lock, flags);
 	fdev->pdev = pdev;
 	list_add_tail(&fdev->borrowed_node, &smartio_borrowed);
-	spin_unlock(&smartio_borrow_lock);
+	spin_unlock_irqrestore(&smartio_borrow_lock, flags);
+	/* The link dropped since the checks above: see smartio_watch(). */
+	if (atomic_read(&adapter->link_events) != events)
+		WRITE_ONCE(pdev->error_state, pci_channel_io_perm_failure);
 	ret = sysfs_create_link(&fdev->dev.kobj, &pdev->dev.kobj, "pci_dev");
 	if (ret)
 		dev_warn(&fdev->dev, "no pci_dev link: %d\n", ret);
@@ -570,11 +576,12 @@ static int smartio_pci_notify(struct notifier_block *nb, unsigned long action,
 {
 	struct pci_dev *pdev = to_pci_dev(data);
 	struct smartio_fdev *fdev, *found = NULL;
+	unsigned long flags;
 
 	if (action != BUS_NOTIFY_DEL_DEVICE)
 		return NOTIFY_DONE;
 
-	spin_lock(&smartio_borrow_lock);
+	spin_lock_irqsave(&smartio_borrow_lock, flags);
 	list_for_each_entry(fdev, &smartio_borrowed, borrowed_node) {
 		if (fdev->pdev == pdev) {
 			found = fdev;
@@ -584,7 +591,7 @@ static int smartio_pci_notify(struct notifier_block *nb, unsigned long action,
 			break;
 		}
 	}
-	spin_unlock(&smartio_borrow_lock);
+	spin_unlock_irqrestore(&smartio_borrow_lock, flags);
 	if (!found)
 		return NOTIFY_DONE;
 
@@ -902,10 +909,11 @@ static DEVICE_ATTR_RO(aperture_size);
 static u64 smartio_aperture_used(struct smartio_adapter *adapter)
 {
 	struct smartio_fdev *fdev;
+	unsigned long flags;
 	u64 used = 0;
 	int i;
 
-	spin_lock(&smartio_borrow_lock);
+	spin_lock_irqsave(&smartio_borrow_lock, flags);
 	list_for_each_entry(fdev, &smartio_borrowed, borrowed_node) {
 		if (fdev->adapter != adapter)
 			continue;
@@ -916,7 +924,7 @@ static u64 smartio_aperture_used(struct smartio_adapter *adapter)
 				used += resource_size(r);
 		}
 	}
-	spin_unlock(&smartio_borrow_lock);
+	spin_unlock_irqrestore(&smartio_borrow_lock, flags);
 	return used;
 }
 
@@ -1099,11 +1107,12 @@ static ssize_t state_show(struct device *dev, struct device_attribute *attr,
 			  char *buf)
 {
 	struct smartio_fdev *fdev = to_smartio_fdev(dev);
+	unsigned long flags;
 	bool borrowed;
 
-	spin_lock(&smartio_borrow_lock);
+	spin_lock_irqsave(&smartio_borrow_lock, flags);
 	borrowed = fdev->pdev;
-	spin_unlock(&smartio_borrow_lock);
+	spin_unlock_irqrestore(&smartio_borrow_lock, flags);
 	return sysfs_emit(buf, "%s\n", borrowed ? "borrowed" : "available");
 }
 static DEVICE_ATTR_RO(state);
@@ -1253,6 +1262,8 @@ static void smartio_attach_fn(struct work_struct *work)
 	mutex_lock(&smartio_lock);
 	if (adapter->dead)
 		goto unlock;
+	/* A link event from here on is the watcher's to handle. */
+	adapter->link_events_seen = atomic_read(&adapter->link_events);
 	ret = smartio_host_create(adapter);
 	if (ret) {
 		dev_err(&adapter->dev, "no PCI host bridge: %d\n", ret);
@@ -1387,7 +1398,8 @@ EXPORT_SYMBOL_GPL(smartio_adapter_register);
  * @adapter: the adapter
  *
  * Once this returns, no operation of the backend is called again, so the
- * backend may free what they use. Every device borrowed through the
+ * backend may free what they use; the backend must not call
+ * smartio_adapter_link_event() for it any more. Every device borrowed through the
  * adapter is then removed as on a surprise removal, and the pool behind it
  * goes away, by a work item: the caller may hold the PCI rescan lock (a
  * backend's remove called by the PCI core) or not (driver unbind).
@@ -1396,6 +1408,7 @@ void smartio_adapter_unregister(struct smartio_adapter *adapter)
 {
 	mutex_lock(&smartio_lock);
 	adapter->dead = true;
+	WRITE_ONCE(adapter->watching, false);
 	list_del_init(&adapter->node);
 	mutex_unlock(&smartio_lock);
 
@@ -1409,6 +1422,36 @@ void smartio_adapter_unregister(struct smartio_adapter *adapter)
 	queue_work(smartio_attach_wq, &adapter->teardown_work);
 }
 EXPORT_SYMBOL_GPL(smartio_adapter_unregister);
+
+/**
+ * smartio_adapter_link_event() - tell the core that the link changed
+ * @adapter: the adapter, registered and not yet unregistered
+ *
+ * A backend calls this, from any context, whenever its link went down or
+ * came up. A link that was down, however briefly, may have lost config
+ * writes and transactions of the borrowed devices (a masked MSI-X vector,
+ * a half-done reset), so they are marked disconnected at once, which makes
+ * their drivers fail fast instead of waiting on them, and the watcher,
+ * kicked now instead of at its next poll, removes them; they come back to
+ * the pool available. Backends without link interrupts rely on polling of
+ * &smartio_adapter_ops.link_up alone and may miss short drops.
+ */
+void smartio_adapter_link_event(struct smartio_adapter *adapter)
+{
+	struct smartio_fdev *fdev;
+	unsigned long flags;
+
+	atomic_inc(&adapter->link_events);
+	spin_lock_irqsave(&smartio_borrow_lock, flags);
+	list_for_each_entry(fdev, &smartio_borrowed, borrowed_node)
+		if (fdev->adapter == adapter)
+			WRITE_ONCE(fdev->pdev->error_state,
+				   pci_channel_io_perm_failure);
+	spin_unlock_irqrestore(&smartio_borrow_lock, flags);
+	if (READ_ONCE(adapter->watching))
+		mod_delayed_work(smartio_wq, &adapter->watch, 0);
+}
+EXPORT_SYMBOL_GPL(smartio_adapter_link_event);
 
 /* Orderly removal of every borrowed device, before the backends go. */
 static void smartio_return_all(void)

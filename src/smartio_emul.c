@@ -13,6 +13,7 @@
 
 #include <linux/bitmap.h>
 #include <linux/debugfs.h>
+#include <linux/fs.h>
 #include <linux/io.h>
 #include <linux/module.h>
 #include <linux/pci.h>
@@ -32,7 +33,9 @@
  * @bus_start: first bus of the hidden tree
  * @bus_end: last bus of the hidden tree
  * @link_down: fault injection (debugfs "link_down"): while set, the link is
- *	down and the remote tree does not answer config requests
+ *	down and the remote tree does not answer config requests; each
+ *	change is reported as a link event, as a real adapter's link
+ *	interrupt would
  */
 struct smartio_emul {
 	struct pci_dev *pdev;
@@ -154,6 +157,42 @@ static bool smartio_emul_link_up(struct smartio_adapter *adapter)
 
 	return !READ_ONCE(emul->link_down);
 }
+
+static ssize_t smartio_emul_link_down_read(struct file *file,
+					   char __user *buf, size_t count,
+					   loff_t *ppos)
+{
+	struct smartio_emul *emul = file->private_data;
+	char val[2] = { READ_ONCE(emul->link_down) ? 'Y' : 'N', '\n' };
+
+	return simple_read_from_buffer(buf, count, ppos, val, sizeof(val));
+}
+
+static ssize_t smartio_emul_link_down_write(struct file *file,
+					    const char __user *buf,
+					    size_t count, loff_t *ppos)
+{
+	struct smartio_emul *emul = file->private_data;
+	bool down;
+	int ret;
+
+	ret = kstrtobool_from_user(buf, count, &down);
+	if (ret)
+		return ret;
+	if (READ_ONCE(emul->link_down) != down) {
+		WRITE_ONCE(emul->link_down, down);
+		smartio_adapter_link_event(emul->adapter);
+	}
+	return count;
+}
+
+static const struct file_operations smartio_emul_link_down_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.read = smartio_emul_link_down_read,
+	.write = smartio_emul_link_down_write,
+	.llseek = default_llseek,
+};
 
 static const struct smartio_adapter_ops smartio_emul_ops = {
 	.config_read = smartio_emul_config_read,
@@ -371,8 +410,8 @@ static int smartio_emul_probe(struct pci_dev *pdev,
 	emul->adapter = adapter;
 	pci_set_drvdata(pdev, emul);
 	/* Fault injection: "echo 1 > link_down" cuts the emulated link. */
-	debugfs_create_bool("link_down", 0600, adapter->debugfs,
-			    &emul->link_down);
+	debugfs_create_file("link_down", 0600, adapter->debugfs, emul,
+			    &smartio_emul_link_down_fops);
 	return 0;
 
 unmap_all:

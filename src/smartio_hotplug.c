@@ -255,8 +255,8 @@ static void smartio_watch(struct work_struct *work)
 {
 	struct smartio_adapter *adapter =
 		container_of(to_delayed_work(work), struct smartio_adapter, watch);
-	unsigned int i, interval = READ_ONCE(hotplug_poll_ms);
-	bool up, rescan = false;
+	unsigned int i, events, interval = READ_ONCE(hotplug_poll_ms);
+	bool up, flapped, rescan = false;
 	LIST_HEAD(dead);
 
 	/* Paused: look again in a second whether watching was turned back on. */
@@ -275,11 +275,22 @@ static void smartio_watch(struct work_struct *work)
 		mutex_unlock(&smartio_scan_mutex);
 		return;
 	}
+	/*
+	 * A link that went down, even too briefly for a poll to see it, may
+	 * have lost config writes and transactions of the borrowed devices
+	 * (a masked MSI-X vector, a half-done reset): their drivers would
+	 * talk to a device in a state they did not leave it in.
+	 */
+	events = atomic_read(&adapter->link_events);
+	flapped = events != adapter->link_events_seen;
+	adapter->link_events_seen = events;
 	up = smartio_link_up(adapter);
-	if (!up && adapter->link_was_up) {
-		dev_warn(&adapter->dev, "link down: removing its devices\n");
+	if (adapter->link_was_up && (!up || flapped)) {
+		dev_warn(&adapter->dev, "link %s: removing its devices\n",
+			 up ? "went down and up" : "down");
 		smartio_release(adapter, NULL, true, &dead);
-	} else if (up && !adapter->link_was_up) {
+	}
+	if (up && (!adapter->link_was_up || flapped)) {
 		dev_info(&adapter->dev, "link up\n");
 		rescan = true;
 	}
@@ -318,9 +329,11 @@ void smartio_watch_init(struct smartio_adapter *adapter)
  * smartio_watch_start() - start watching an adapter's slots and link
  * @adapter: an adapter with its host bridge
  *
- * The teardown of the adapter cancels it.
+ * Called under smartio_lock. The teardown of the adapter cancels it.
  */
 void smartio_watch_start(struct smartio_adapter *adapter)
 {
+	lockdep_assert_held(&smartio_lock);
+	WRITE_ONCE(adapter->watching, true);
 	queue_delayed_work(smartio_wq, &adapter->watch, 0);
 }

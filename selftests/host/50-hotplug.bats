@@ -122,6 +122,22 @@ wait_blk='wait_blk() { for i in $(seq 150); do for b in /sys/bus/smartio/devices
 	[ "$status" -eq 0 ]
 }
 
+@test "a link blip shorter than a poll still removes the borrowed device; it borrows again" {
+	gexec 'echo 0 > /sys/bus/smartio/autoborrow_transparent; echo 1 > /sys/bus/smartio/scan'
+	run gexec "$wait_blk; echo 1 > /sys/bus/smartio/devices/83000/borrow && wait_blk 83000"
+	[ "$status" -eq 0 ]
+	# With a one-minute poll only the link event can tell the watcher.
+	run gexec 'P=/sys/module/smartio/parameters/hotplug_poll_ms; echo 60000 > $P; sleep 1
+		L=/sys/kernel/debug/smartio/adapter0/link_down; echo 1 > $L; echo 0 > $L
+		for i in $(seq 50); do [ "$(cat /sys/bus/smartio/devices/83000/state 2>/dev/null)" = available ] && break; sleep 0.1; done
+		echo 200 > $P; cat /sys/bus/smartio/devices/83000/state; ls /sys/bus/pci/devices | grep -c "^10000:83:00.0"'
+	echo "$output"
+	[ "${lines[0]}" = available ]
+	[ "${lines[1]}" = 0 ]
+	run gexec "$wait_blk; echo 1 > /sys/bus/smartio/devices/83000/borrow && b=\$(wait_blk 83000) && dd if=\$b of=/dev/null bs=64k count=16 2>&1 && echo 1 > /sys/bus/smartio/devices/83000/return"
+	[ "$status" -eq 0 ]
+}
+
 @test "20 add/remove cycles: no leak, pool and lspci agree" {
 	gexec 'echo 1 > /sys/bus/smartio/autoborrow_transparent'
 	add_nvme warm

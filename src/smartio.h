@@ -220,6 +220,7 @@ smartio_adapter_register(struct device *parent,
 			 const struct smartio_adapter_info *info, void *priv);
 void smartio_adapter_unregister(struct smartio_adapter *adapter);
 void smartio_adapter_link_event(struct smartio_adapter *adapter);
+void smartio_kick_watchers(void);
 int smartio_config_read(struct smartio_adapter *adapter, unsigned int bus,
 			unsigned int devfn, int where, int size, u32 *val);
 int smartio_config_write(struct smartio_adapter *adapter, unsigned int bus,

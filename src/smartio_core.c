@@ -1453,6 +1453,18 @@ void smartio_adapter_link_event(struct smartio_adapter *adapter)
 }
 EXPORT_SYMBOL_GPL(smartio_adapter_link_event);
 
+/* Runs every adapter's watcher now, e.g. after its interval changed. */
+void smartio_kick_watchers(void)
+{
+	struct smartio_adapter *adapter;
+
+	mutex_lock(&smartio_lock);
+	list_for_each_entry(adapter, &smartio_adapters, node)
+		if (adapter->watching)
+			mod_delayed_work(smartio_wq, &adapter->watch, 0);
+	mutex_unlock(&smartio_lock);
+}
+
 /* Orderly removal of every borrowed device, before the backends go. */
 static void smartio_return_all(void)
 {

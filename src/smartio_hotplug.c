@@ -40,6 +40,8 @@ static int smartio_poll_ms_set(const char *val, const struct kernel_param *kp)
 	if (kstrtouint(val, 10, &v) || v > SMARTIO_POLL_MS_MAX)
 		return -EINVAL;
 	WRITE_ONCE(*(unsigned int *)kp->arg, v);
+	/* A watcher asleep for the old interval takes the new one now. */
+	smartio_kick_watchers();
 	return 0;
 }
 

@@ -11,6 +11,8 @@ setup_file() {
 	require_guest
 	gexec 'test -d /sys/bus/smartio || insmod /smartio/smartio.ko'
 	gexec 'for d in /sys/bus/smartio/devices/*; do [ "$(cat $d/state 2>/dev/null)" = borrowed ] && echo 1 > $d/return; done; true'
+	# The pool holds the fabric NVMe, so autoborrow takes only what is added.
+	gexec 'echo 0 > /sys/bus/smartio/autoborrow_transparent; echo 1 > /sys/bus/smartio/scan'
 	# Log every uevent the guest kernel sends.
 	gexec 'rm -f /tmp/uevents; (setsid uevent sh -c "echo \"\$ACTION \$DEVPATH \$SMARTIO_STATE\" >> /tmp/uevents" </dev/null >/dev/null 2>&1 &); sleep 0.5'
 }
@@ -136,6 +138,15 @@ wait_blk='wait_blk() { for i in $(seq 150); do for b in /sys/bus/smartio/devices
 	[ "${lines[1]}" = 0 ]
 	run gexec "$wait_blk; echo 1 > /sys/bus/smartio/devices/83000/borrow && b=\$(wait_blk 83000) && dd if=\$b of=/dev/null bs=64k count=16 2>&1 && echo 1 > /sys/bus/smartio/devices/83000/return"
 	[ "$status" -eq 0 ]
+}
+
+@test "a new hotplug_poll_ms takes effect at once, not after the old interval" {
+	gexec 'echo 0 > /sys/bus/smartio/autoborrow_transparent
+		P=/sys/module/smartio/parameters/hotplug_poll_ms; echo 60000 > $P; sleep 1; echo 200 > $P'
+	add_nvme quick
+	run gexec 'for i in $(seq 50); do test -e /sys/bus/smartio/devices/84000 && break; sleep 0.1; done; cat /sys/bus/smartio/devices/84000/state'
+	[ "$output" = available ]
+	del_nvme quick
 }
 
 @test "20 add/remove cycles: no leak, pool and lspci agree" {

@@ -54,7 +54,7 @@ else
 fi
 
 QEMU_ARGS=(
-	-M q35 -accel tcg -cpu max -smp 2 -m 1536 -display none -no-reboot
+	-M q35 -accel "tcg,thread=${SMARTIO_TCG_THREAD:-single}" -cpu max -smp 2 -m 1536 -display none -no-reboot
 	-kernel "$vmlinuz" -initrd "$initrd" -append "$kargs"
 	-serial "file:$RUNDIR/serial.log"
 	-serial "unix:$RUNDIR/agent.sock,server=on,wait=off"

@@ -149,7 +149,15 @@ EOF
 @test "after the storm: links up, module loaded, autoborrow off, slot emptied, pool quiet" {
 	not_wedged
 	qemu_alive
-	run gx "echo 0 > /sys/kernel/debug/smartio/adapter0/link_down 2>/dev/null; test -d /sys/bus/smartio || insmod /smartio/smartio.ko; echo 0 > /sys/bus/smartio/autoborrow_transparent && echo 1 > /sys/bus/smartio/scan"
+	# The module loop's last rmmod or insmod may still be under way (on a
+	# debug kernel, delayed kobject releases make them take seconds).
+	run gx 'for i in $(seq 60); do
+			echo 0 > /sys/kernel/debug/smartio/adapter0/link_down 2>/dev/null
+			test -d /sys/bus/smartio || insmod /smartio/smartio.ko
+			echo 0 > /sys/bus/smartio/autoborrow_transparent && echo 1 > /sys/bus/smartio/scan && exit 0
+			sleep 1
+		done; exit 1'
+	echo "$output"
 	[ "$status" -eq 0 ]
 	# A device_del the storm left pending must complete now.
 	local id

@@ -36,6 +36,13 @@
 #define smartio_bus_type_t struct bus_type
 #endif
 
+/* device_type.uevent takes a const device since 6.3. */
+#ifdef SMARTIO_CONST_DEV_UEVENT
+#define smartio_uevent_dev_t const struct device
+#else
+#define smartio_uevent_dev_t struct device
+#endif
+
 /* Depth of switch levels a scan follows; PCIe allows far fewer in practice. */
 #define SMARTIO_MAX_DEPTH	16
 
@@ -1216,9 +1223,28 @@ static const struct attribute_group *smartio_fdev_groups[] = {
 	NULL,
 };
 
+/* Every uevent of a pool device says what it is, for udev rules to match. */
+static int smartio_fdev_uevent_env(smartio_uevent_dev_t *dev,
+				   struct kobj_uevent_env *env)
+{
+	const struct smartio_fdev *fdev = to_smartio_fdev(dev);
+
+	if (add_uevent_var(env, "SMARTIO_FDID=%x", fdev->fdid) ||
+	    add_uevent_var(env, "SMARTIO_ADAPTER=%s",
+			   dev_name(&fdev->adapter->dev)) ||
+	    add_uevent_var(env, "PCI_ID=%04X:%04X", fdev->vendor,
+			   fdev->device) ||
+	    add_uevent_var(env, "PCI_SUBSYS_ID=%04X:%04X",
+			   fdev->subsystem_vendor, fdev->subsystem_device) ||
+	    add_uevent_var(env, "PCI_CLASS=%06X", fdev->class))
+		return -ENOMEM;
+	return 0;
+}
+
 static const struct device_type smartio_fdev_type = {
 	.name = "smartio_fabric_device",
 	.groups = smartio_fdev_groups,
+	.uevent = smartio_fdev_uevent_env,
 };
 
 /* Adapters */

@@ -14,7 +14,7 @@ setup_file() {
 	# The pool holds the fabric NVMe, so autoborrow takes only what is added.
 	gexec 'echo 0 > /sys/bus/smartio/autoborrow_transparent; echo 1 > /sys/bus/smartio/scan'
 	# Log every uevent the guest kernel sends.
-	gexec 'rm -f /tmp/uevents; (setsid uevent sh -c "echo \"\$ACTION \$DEVPATH \$SMARTIO_STATE\" >> /tmp/uevents" </dev/null >/dev/null 2>&1 &); sleep 0.5'
+	gexec 'rm -f /tmp/uevents; (setsid uevent sh -c "echo \"\$ACTION \$DEVPATH \$SMARTIO_STATE id=\$SMARTIO_FDID,\$SMARTIO_ADAPTER,\$PCI_ID,\$PCI_CLASS\" >> /tmp/uevents" </dev/null >/dev/null 2>&1 &); sleep 0.5'
 }
 
 teardown_file() {
@@ -76,10 +76,14 @@ wait_blk='wait_blk() { for i in $(seq 150); do for b in /sys/bus/smartio/devices
 }
 
 @test "autoborrow off: device_add puts the device in the pool as available" {
-	gexec 'echo 0 > /sys/bus/smartio/autoborrow_transparent'
+	gexec 'echo 0 > /sys/bus/smartio/autoborrow_transparent; : > /tmp/uevents'
 	add_nvme hot2
 	run gexec 'for i in $(seq 100); do test -e /sys/bus/smartio/devices/84000 && break; sleep 0.1; done; smartio_tool list'
 	[[ "$output" == *"84000: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [available]"* ]]
+	# The ADD uevent names the device, for udev rules to match.
+	run gexec 'sleep 0.5; grep "^add .*/84000 " /tmp/uevents'
+	echo "$output"
+	[[ "$output" == *" id=84000,adapter0,1B36:0010,010802"* ]]
 	run gexec 'lspci -D -s 84:00.0'
 	[ -z "$output" ]
 	del_nvme hot2

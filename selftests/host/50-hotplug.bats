@@ -167,7 +167,9 @@ wait_blk='wait_blk() { for i in $(seq 150); do for b in /sys/bus/smartio/devices
 	done
 	run gexec 'for i in $(seq 50); do test -e /sys/bus/smartio/devices/84000 || break; sleep 0.1; done; sync; echo 3 > /proc/sys/vm/drop_caches; sleep 1; grep ^kmalloc- /proc/slabinfo | awk "{print \$1, \$2}" > /tmp/slab.after; awk "NR==FNR { b[\$1] = \$2; next } \$2 - b[\$1] >= 20 { print \$1, b[\$1], \$2 }" /tmp/slab.before /tmp/slab.after'
 	[ "$status" -eq 0 ]
-	[ -z "$output" ]
+	if slab_counts_meaningful; then
+		[ -z "$output" ]
+	fi
 	# Every borrowed pool device is in lspci, and no fabric endpoint is
 	# in lspci without being borrowed.
 	run gexec 'for d in /sys/bus/smartio/devices/[0-9a-f]*; do [ "$(cat $d/state)" = borrowed ] && basename $(readlink $d/pci_dev); done | sort > /tmp/pool; lspci -Dn | awk "\$1 ~ /^1[0-9a-f]{4}:/ && \$2 !~ /^0604/ { print \$1 }" | sort > /tmp/lspci; diff /tmp/pool /tmp/lspci'

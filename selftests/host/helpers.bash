@@ -90,3 +90,10 @@ gx() {
 not_wedged() {
 	[ ! -e "$BATS_FILE_TMPDIR/wedged" ] || { echo "guest wedged: an earlier command hung in the kernel"; return 1; }
 }
+
+# Whether /proc/slabinfo can show a leak: not on the debug kernel, whose
+# KASAN quarantine keeps freed objects counted; kmemleak decides there
+# (85-leak, and the kmemleak scan after every guest in make check).
+slab_counts_meaningful() {
+	! gexec 'test -e /sys/kernel/debug/kmemleak' 2>/dev/null
+}

@@ -188,7 +188,7 @@ done
 # The debug kernel under TCG is about ten times slower than the Debian
 # kernels: within CI's time it runs these suites (CHECK_DEBUG_SUITES=all
 # runs every one, which takes over an hour), and fewer back-to-back cycles.
-DEBUG_SUITES=${CHECK_DEBUG_SUITES:-"00-boot smartio_input_test 60-adapter 70-rapid"}
+DEBUG_SUITES=${CHECK_DEBUG_SUITES:-"00-boot smartio_input_test smartio_test 60-adapter 70-rapid 80-storm 85-leak"}
 
 # Suites with a known failure under investigation, reported as skipped
 # with the reason: CHECK_SKIP="80-storm ..." (none by default).
@@ -214,10 +214,12 @@ run_kernel() {	# run_kernel KVER: every guest suite on that kernel
 	case "$k" in
 	*-smartio-debug)
 		export SMARTIO_RAPID_CYCLES=${SMARTIO_DEBUG_RAPID_CYCLES:-20}
+		export SMARTIO_LEAK_BORROW_CYCLES=20 SMARTIO_LEAK_HOTPLUG_CYCLES=5
 		# A command the Debian kernels finish in seconds can take
 		# minutes here; only a longer wait means the guest is wedged.
 		export GX_TIMEOUT=600 ;;
-	*) unset SMARTIO_RAPID_CYCLES GX_TIMEOUT ;;
+	*) unset SMARTIO_RAPID_CYCLES GX_TIMEOUT SMARTIO_LEAK_BORROW_CYCLES \
+		SMARTIO_LEAK_HOTPLUG_CYCLES ;;
 	esac
 	stage=$BUILD/$k/stage run=$BUILD/run/$k
 	rm -rf "$stage" && mkdir -p "$stage/bin" "$stage/tests"

@@ -30,7 +30,7 @@ all:
 		[ -e $$kdir/Makefile ] || kdir=$(BUILD)/kernels/$$v/root/lib/modules/$$v/build; \
 		$(MAKE) -C $$kdir M=$(BUILD)/$$v/src \
 			SMARTIO_VERSION=$(VERSION) W=$(W) C=$(C) modules; \
-		cp $(BUILD)/$$v/src/smartio.ko $(BUILD)/$$v/smartio.ko; \
+		cp $(BUILD)/$$v/src/smartio.ko $(BUILD)/$$v/src/smartio_emul.ko $(BUILD)/$$v/; \
 	done
 endif
 

@@ -138,6 +138,26 @@ build_module() {	# build_module KVER: W=1 and sparse clean
 		tail -n 30 "$LOGS/build-$k.log"
 		result fail "$k: module builds W=1 and sparse clean"
 	fi
+	no_alias "$k"
+}
+
+# no_alias KVER: neither module has a module alias (smartio.ko knows no
+# backend; the emulated backend loads only when asked for), and
+# smartio_emul.ko depends on smartio.ko.
+no_alias() {
+	local k=$1 m ok=1
+	for m in smartio smartio_emul; do
+		if [ ! -e "$BUILD/$k/$m.ko" ] || [ -n "$(modinfo -F alias "$BUILD/$k/$m.ko")" ]; then
+			modinfo "$BUILD/$k/$m.ko" 2>&1 | grep -E "^(alias|filename)"
+			ok=0
+		fi
+	done
+	[ "$(modinfo -F depends "$BUILD/$k/smartio_emul.ko" 2>/dev/null)" = smartio ] || ok=0
+	if [ "$ok" = 1 ]; then
+		result ok "$k: smartio.ko and smartio_emul.ko have no module alias"
+	else
+		result fail "$k: smartio.ko and smartio_emul.ko have no module alias"
+	fi
 }
 
 echo "== build"
@@ -223,7 +243,7 @@ run_kernel() {	# run_kernel KVER: every guest suite on that kernel
 	esac
 	stage=$BUILD/$k/stage run=$BUILD/run/$k
 	rm -rf "$stage" && mkdir -p "$stage/bin" "$stage/tests"
-	cp "$BUILD/$k/smartio.ko" "$stage/" 2>/dev/null
+	cp "$BUILD/$k/smartio.ko" "$BUILD/$k/smartio_emul.ko" "$stage/" 2>/dev/null
 	cp "${built_tests[@]}" "$stage/bin/" 2>/dev/null
 	cp scripts/smartio_tool "$stage/bin/" 2>/dev/null
 	cp scripts/bench/guest-bench.sh "$stage/bin/"

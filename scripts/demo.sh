@@ -14,7 +14,7 @@ k=$(scripts/kernels.sh | sed -n 1p)
 make KVERS="$k" > /dev/null
 stage=$BUILD/$k/demo-stage run=$BUILD/run/demo
 rm -rf "$stage" && mkdir -p "$stage/bin"
-cp "$BUILD/$k/smartio.ko" "$stage/"
+cp "$BUILD/$k/smartio.ko" "$BUILD/$k/smartio_emul.ko" "$stage/"
 cp scripts/smartio_tool scripts/guest-demo.sh "$stage/bin/"
 scripts/mkinitramfs.sh "$k" "$stage" "$BUILD/$k/demo-initrd.gz"
 echo "Booting the emulated fabric (QEMU q35, TCG, kernel $k) ..."

@@ -13,8 +13,9 @@ step "The guest kernel and its PCI devices: no fabric NVMe yet"
 run uname -r
 run lspci
 
-step "Load smartio: the adapter appears on /sys/bus/smartio"
+step "Load smartio, then its emulated adapter backend: adapter0 appears on /sys/bus/smartio"
 run insmod /smartio/smartio.ko
+run insmod /smartio/smartio_emul.ko
 run ls /sys/bus/smartio/devices
 for a in backend domain bus_range aperture aperture_size link; do
 	printf '%s: %s\n' "$a" "$(tr '\n' ' ' < /sys/bus/smartio/devices/adapter0/$a)"

@@ -3,7 +3,7 @@
  * smartio: use PCIe devices behind a non-transparent bridge as local devices.
  *
  * Internal interfaces shared by the core (pool, sysfs), the synthetic host
- * bridge and the adapter backends.
+ * bridge and the hot-plug watcher. Backends see only smartio_backend.h.
  */
 #ifndef _SMARTIO_H
 #define _SMARTIO_H
@@ -19,62 +19,14 @@
 #include <linux/types.h>
 #include <linux/workqueue.h>
 
+#include "smartio_backend.h"
+
 #define SMARTIO_DOMAIN_START	0x10000
-#define SMARTIO_MAX_WINDOWS	4
 #define SMARTIO_NR_BUSES	256
 #define SMARTIO_MAX_SLOTS	64
 
 struct smartio_adapter;
 struct smartio_host;
-
-/**
- * struct smartio_adapter_ops - what a backend provides for one adapter
- * @config_read: read @size (1, 2 or 4) bytes at offset @where of the remote
- *	function @bus/@devfn into @val. Returns a PCIBIOS_* code; a function
- *	that does not answer reads as all-ones.
- * @config_write: write @size bytes of @val at offset @where of the remote
- *	function @bus/@devfn. Returns a PCIBIOS_* code.
- * @link_up: true while the NTB link to the remote tree is usable.
- *
- * The core calls these from process context and from the PCI core's config
- * accessors, which hold a raw spinlock: they must not sleep. Once
- * smartio_adapter_unregister() has returned, the core calls none of them
- * again, so the backend may free what they use.
- */
-struct smartio_adapter_ops {
-	int (*config_read)(struct smartio_adapter *adapter, unsigned int bus,
-			   unsigned int devfn, int where, int size, u32 *val);
-	int (*config_write)(struct smartio_adapter *adapter, unsigned int bus,
-			    unsigned int devfn, int where, int size, u32 val);
-	bool (*link_up)(struct smartio_adapter *adapter);
-};
-
-/**
- * struct smartio_window - one aperture window of an adapter
- * @res: the window in local CPU addresses (IORESOURCE_MEM, optionally
- *	IORESOURCE_PREFETCH | IORESOURCE_MEM_64)
- * @offset: local CPU address minus remote bus address
- */
-struct smartio_window {
-	struct resource res;
-	resource_size_t offset;
-};
-
-/**
- * struct smartio_adapter_info - what a backend describes at registration
- * @backend: short backend name shown in sysfs
- * @bus_start: first remote bus number behind the adapter
- * @bus_end: last remote bus number behind the adapter
- * @nr_windows: number of valid entries in @windows
- * @windows: the aperture
- */
-struct smartio_adapter_info {
-	const char *backend;
-	u8 bus_start;
-	u8 bus_end;
-	unsigned int nr_windows;
-	struct smartio_window windows[SMARTIO_MAX_WINDOWS];
-};
 
 /**
  * struct smartio_slot - a hot-plug slot of the remote tree
@@ -99,7 +51,10 @@ struct smartio_slot {
  * @ops: backend operations
  * @priv: backend private data
  * @backend_dev: the backend's device, linked as "device" until unregistered
- * @info: bus range and aperture, fixed at registration
+ * @info: bus range and aperture, fixed at registration; its @backend
+ *	points to @backend_name
+ * @backend_name: copy of the backend's name: the backend module may be
+ *	gone while the adapter device is still in sysfs
  * @host: the synthetic PCI host bridge over the remote tree
  *	(pci_lock_rescan_remove() and smartio_lock to change, either to read)
  * @fdevs: pool devices behind this adapter (smartio_lock)
@@ -128,6 +83,7 @@ struct smartio_adapter {
 	void *priv;
 	struct device *backend_dev;
 	struct smartio_adapter_info info;
+	char backend_name[SMARTIO_BACKEND_NAME_LEN];
 	struct smartio_host *host;
 	struct list_head fdevs;
 	struct list_head node;
@@ -214,12 +170,6 @@ extern struct mutex smartio_lock;
 extern struct workqueue_struct *smartio_wq;
 extern struct srcu_struct smartio_srcu;
 
-struct smartio_adapter *
-smartio_adapter_register(struct device *parent,
-			 const struct smartio_adapter_ops *ops,
-			 const struct smartio_adapter_info *info, void *priv);
-void smartio_adapter_unregister(struct smartio_adapter *adapter);
-void smartio_adapter_link_event(struct smartio_adapter *adapter);
 void smartio_kick_watchers(void);
 int smartio_config_read(struct smartio_adapter *adapter, unsigned int bus,
 			unsigned int devfn, int where, int size, u32 *val);
@@ -254,9 +204,5 @@ void smartio_host_hide(struct smartio_adapter *adapter, u8 bus, u8 devfn);
 void smartio_host_quiesce(struct smartio_adapter *adapter, u8 bus, u8 devfn);
 bool smartio_host_bar_fits(struct smartio_adapter *adapter, u8 bus, u64 size,
 			   unsigned long flags);
-
-/* smartio_emul.c */
-int smartio_emul_init(void);
-void smartio_emul_exit(void);
 
 #endif /* _SMARTIO_H */

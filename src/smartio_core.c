@@ -1376,6 +1376,9 @@ smartio_adapter_register(struct device *parent,
 	adapter->priv = priv;
 	adapter->backend_dev = parent;
 	adapter->info = *info;
+	strscpy(adapter->backend_name, info->backend ? info->backend : "",
+		sizeof(adapter->backend_name));
+	adapter->info.backend = adapter->backend_name;
 	INIT_LIST_HEAD(&adapter->fdevs);
 	INIT_LIST_HEAD(&adapter->node);
 	INIT_WORK(&adapter->attach_work, smartio_attach_fn);
@@ -1491,8 +1494,60 @@ void smartio_kick_watchers(void)
 	mutex_unlock(&smartio_lock);
 }
 
-/* Orderly removal of every borrowed device, before the backends go. */
-static void smartio_return_all(void)
+/**
+ * smartio_adapter_priv() - the backend private data of an adapter
+ * @adapter: the adapter
+ *
+ * Return: the @priv given to smartio_adapter_register().
+ */
+void *smartio_adapter_priv(const struct smartio_adapter *adapter)
+{
+	return adapter->priv;
+}
+EXPORT_SYMBOL_GPL(smartio_adapter_priv);
+
+/**
+ * smartio_adapter_debugfs() - the debugfs directory of an adapter
+ * @adapter: the adapter, registered and not yet unregistered
+ *
+ * A backend may add its own files (fault injection, counters) there; they
+ * are removed by smartio_adapter_unregister().
+ *
+ * Return: the adapter's directory below /sys/kernel/debug/smartio, or an
+ * error pointer where debugfs is not available.
+ */
+struct dentry *smartio_adapter_debugfs(const struct smartio_adapter *adapter)
+{
+	return adapter->debugfs;
+}
+EXPORT_SYMBOL_GPL(smartio_adapter_debugfs);
+
+/**
+ * smartio_adapters_settle() - wait for the adapters registered so far
+ *
+ * Waits until every adapter registered before the call has its synthetic
+ * PCI host bridge (and, with autoborrow_transparent, its first scan done),
+ * so that a backend's module init can return with its adapters ready.
+ * Must not be called with the PCI rescan lock held (not from a probe).
+ */
+void smartio_adapters_settle(void)
+{
+	flush_workqueue(smartio_attach_wq);
+}
+EXPORT_SYMBOL_GPL(smartio_adapters_settle);
+
+/**
+ * smartio_adapters_return() - return what is borrowed, in order
+ * @ops: return only what is borrowed through adapters registered with
+ *	these operations; NULL for every adapter
+ *
+ * Removes every device borrowed through those adapters as an orderly
+ * return does (drivers unbind, the devices go back to the pool available),
+ * unlike smartio_adapter_unregister(), which treats them as surprise
+ * removed. A backend calls it in its module exit, before it unregisters
+ * its adapters. Must not be called with the PCI rescan lock held.
+ */
+void smartio_adapters_return(const struct smartio_adapter_ops *ops)
 {
 	struct smartio_adapter *adapter;
 	struct smartio_fdev *fdev;
@@ -1500,12 +1555,16 @@ static void smartio_return_all(void)
 	wait_for_device_probe();
 	pci_lock_rescan_remove();
 	mutex_lock(&smartio_lock);
-	list_for_each_entry(adapter, &smartio_adapters, node)
+	list_for_each_entry(adapter, &smartio_adapters, node) {
+		if (ops && adapter->ops != ops)
+			continue;
 		list_for_each_entry(fdev, &adapter->fdevs, node)
 			smartio_detach(fdev, false);
+	}
 	mutex_unlock(&smartio_lock);
 	pci_unlock_rescan_remove();
 }
+EXPORT_SYMBOL_GPL(smartio_adapters_return);
 
 /*
  * Before 6.3 the driver core clears bus_type.p when the bus kobject is
@@ -1544,17 +1603,9 @@ static int __init smartio_init(void)
 	if (ret)
 		goto unregister_root;
 	smartio_debugfs = debugfs_create_dir("smartio", NULL);
-	ret = smartio_emul_init();
-	if (ret)
-		goto remove_debugfs;
-	/* Adapters bound now have their host bridge when insmod returns. */
-	flush_workqueue(smartio_attach_wq);
 	pr_info("smartio %s loaded\n", SMARTIO_VERSION);
 	return 0;
 
-remove_debugfs:
-	debugfs_remove_recursive(smartio_debugfs);
-	bus_unregister_notifier(&pci_bus_type, &smartio_pci_nb);
 unregister_root:
 	root_device_unregister(smartio_root);
 unregister_bus:
@@ -1569,8 +1620,8 @@ destroy_wq:
 
 static void __exit smartio_exit(void)
 {
-	smartio_return_all();
-	smartio_emul_exit();
+	/* The backends, which depend on this module, are gone already. */
+	smartio_adapters_return(NULL);
 	flush_workqueue(smartio_attach_wq);
 	wait_var_event(&smartio_live, !atomic_read(&smartio_live));
 	debugfs_remove_recursive(smartio_debugfs);

@@ -9,6 +9,12 @@
  * the firmware reserved for the expander's root ports (size it with the
  * root port's mem-reserve= and pref64-reserve= on the QEMU command line, as
  * one sets the NTB prefetchable size of a real adapter).
+ *
+ * A test and development backend, built on the backend interface of
+ * smartio.ko (smartio_backend.h) as a module of its own. It has no module
+ * alias, so it never loads by itself: "modprobe smartio_emul" loads it. It
+ * leaves alone an expander whose tree the kernel enumerated (a QEMU guest
+ * booted with ACPI, such as a libvirt NUMA guest).
  */
 
 #include <linux/bitmap.h>
@@ -19,11 +25,12 @@
 #include <linux/pci.h>
 #include <linux/sizes.h>
 
-#include "smartio.h"
+#include "smartio_backend.h"
 
 #define SMARTIO_EMUL_PXB_DEVICE		0x000b	/* QEMU pxb-pcie */
 #define SMARTIO_EMUL_Q35_MCH		0x29c0
 #define SMARTIO_EMUL_PCIEXBAR		0x60
+#define SMARTIO_EMUL_NR_BUSES		256
 
 /**
  * struct smartio_emul - one emulated adapter
@@ -92,7 +99,7 @@ static int smartio_emul_config_read(struct smartio_adapter *adapter,
 				    unsigned int bus, unsigned int devfn,
 				    int where, int size, u32 *val)
 {
-	struct smartio_emul *emul = adapter->priv;
+	struct smartio_emul *emul = smartio_adapter_priv(adapter);
 
 	if (!smartio_emul_valid(emul, bus, where, size)) {
 		PCI_SET_ERROR_RESPONSE(val);
@@ -122,7 +129,7 @@ static int smartio_emul_config_write(struct smartio_adapter *adapter,
 				     unsigned int bus, unsigned int devfn,
 				     int where, int size, u32 val)
 {
-	struct smartio_emul *emul = adapter->priv;
+	struct smartio_emul *emul = smartio_adapter_priv(adapter);
 	void __iomem *addr;
 
 	if (!smartio_emul_valid(emul, bus, where, size))
@@ -153,7 +160,7 @@ static int smartio_emul_config_write(struct smartio_adapter *adapter,
  */
 static bool smartio_emul_link_up(struct smartio_adapter *adapter)
 {
-	struct smartio_emul *emul = adapter->priv;
+	struct smartio_emul *emul = smartio_adapter_priv(adapter);
 
 	return !READ_ONCE(emul->link_down);
 }
@@ -249,20 +256,27 @@ static bool smartio_emul_bus_has_device(void __iomem *ecam, unsigned int bus)
 }
 
 /*
- * The hidden trees are the bus ranges ECAM decodes that the kernel did not
- * enumerate. The Nth pxb-pcie (in bus/devfn order) owns the Nth of them,
- * which is how QEMU numbers expanders whose bus_nr grow with their slot.
+ * The expander trees are the bus ranges ECAM decodes that do not hang below
+ * bus 0: the ones the kernel did not enumerate, and the root buses of the
+ * expanders it did (booted with ACPI). The Nth pxb-pcie (in bus/devfn
+ * order) owns the Nth of them, which is how QEMU numbers expanders whose
+ * bus_nr grow with their slot. @enumerated tells whether the kernel owns it.
  */
-static int smartio_emul_find_tree(void __iomem *ecam, unsigned int nr_buses,
-				  int index, u8 *start, u8 *end)
+static int smartio_emul_find_tree(void __iomem *ecam, int domain,
+				  unsigned int nr_buses, int index, u8 *start,
+				  u8 *end, bool *enumerated)
 {
-	DECLARE_BITMAP(covered, SMARTIO_NR_BUSES);
+	DECLARE_BITMAP(covered, SMARTIO_EMUL_NR_BUSES);
 	unsigned int bus, last, devfn;
+	struct pci_bus *known;
 	int found = 0;
 
-	bitmap_zero(covered, SMARTIO_NR_BUSES);
+	bitmap_zero(covered, SMARTIO_EMUL_NR_BUSES);
 	for (bus = 1; bus < nr_buses; bus++) {
-		if (test_bit(bus, covered) || pci_find_bus(0, bus) ||
+		if (test_bit(bus, covered))
+			continue;
+		known = pci_find_bus(domain, bus);
+		if (known ? !pci_is_root_bus(known) :
 		    !smartio_emul_bus_has_device(ecam, bus))
 			continue;
 
@@ -283,6 +297,7 @@ static int smartio_emul_find_tree(void __iomem *ecam, unsigned int nr_buses,
 		if (found++ == index) {
 			*start = bus;
 			*end = last;
+			*enumerated = !!known;
 			return 0;
 		}
 	}
@@ -367,9 +382,15 @@ static int smartio_emul_probe(struct pci_dev *pdev,
 	struct smartio_emul *emul;
 	void __iomem *ecam;
 	unsigned int nr_buses;
+	bool enumerated;
 	u64 base;
 	int ret;
 
+	/* Nothing to emulate where the expander's tree belongs to the OS. */
+	if (pdev->subordinate) {
+		pci_info(pdev, "expander has child buses, not an emulated adapter\n");
+		return -ENODEV;
+	}
 	ret = smartio_emul_find_ecam(&base, &nr_buses);
 	if (ret) {
 		pci_err(pdev, "no q35 ECAM window found\n");
@@ -384,10 +405,17 @@ static int smartio_emul_probe(struct pci_dev *pdev,
 	ecam = ioremap(base, (unsigned long)nr_buses * SZ_1M);
 	if (!ecam)
 		return -ENOMEM;
-	ret = smartio_emul_find_tree(ecam, nr_buses, smartio_emul_index(pdev),
-				     &emul->bus_start, &emul->bus_end);
+	ret = smartio_emul_find_tree(ecam, pci_domain_nr(pdev->bus), nr_buses,
+				     smartio_emul_index(pdev), &emul->bus_start,
+				     &emul->bus_end, &enumerated);
 	if (ret) {
 		pci_err(pdev, "no hidden PCI tree found behind this expander\n");
+		goto unmap_all;
+	}
+	if (enumerated) {
+		pci_info(pdev, "buses %02x-%02x already enumerated by the OS, not an emulated adapter\n",
+			 emul->bus_start, emul->bus_end);
+		ret = -ENODEV;
 		goto unmap_all;
 	}
 	smartio_emul_find_aperture(ecam, emul->bus_start, &info);
@@ -410,8 +438,8 @@ static int smartio_emul_probe(struct pci_dev *pdev,
 	emul->adapter = adapter;
 	pci_set_drvdata(pdev, emul);
 	/* Fault injection: "echo 1 > link_down" cuts the emulated link. */
-	debugfs_create_file("link_down", 0600, adapter->debugfs, emul,
-			    &smartio_emul_link_down_fops);
+	debugfs_create_file("link_down", 0600, smartio_adapter_debugfs(adapter),
+			    emul, &smartio_emul_link_down_fops);
 	return 0;
 
 unmap_all:
@@ -430,11 +458,11 @@ static void smartio_emul_remove(struct pci_dev *pdev)
 	iounmap(emul->ecam);
 }
 
+/* No MODULE_DEVICE_TABLE: the module must not load by itself. */
 static const struct pci_device_id smartio_emul_ids[] = {
 	{ PCI_DEVICE(PCI_VENDOR_ID_REDHAT, SMARTIO_EMUL_PXB_DEVICE) },
 	{ }
 };
-MODULE_DEVICE_TABLE(pci, smartio_emul_ids);
 
 static struct pci_driver smartio_emul_driver = {
 	.name = "smartio_emul",
@@ -443,20 +471,29 @@ static struct pci_driver smartio_emul_driver = {
 	.remove = smartio_emul_remove,
 };
 
-/**
- * smartio_emul_init() - register the emulated adapter backend
- *
- * Return: 0 or a negative errno.
- */
-int smartio_emul_init(void)
+static int __init smartio_emul_init(void)
 {
-	return pci_register_driver(&smartio_emul_driver);
+	int ret;
+
+	ret = pci_register_driver(&smartio_emul_driver);
+	if (ret)
+		return ret;
+	/* Adapters bound now have their host bridge when insmod returns. */
+	smartio_adapters_settle();
+	return 0;
 }
 
-/**
- * smartio_emul_exit() - unregister it, removing every emulated adapter
- */
-void smartio_emul_exit(void)
+static void __exit smartio_emul_exit(void)
 {
+	/* Borrowed devices go back in order, not as if the link were cut. */
+	smartio_adapters_return(&smartio_emul_ops);
 	pci_unregister_driver(&smartio_emul_driver);
 }
+
+module_init(smartio_emul_init);
+module_exit(smartio_emul_exit);
+
+MODULE_DESCRIPTION("smartio emulated adapter: QEMU pxb-pcie as an NTB adapter (test and development backend)");
+MODULE_AUTHOR("smartio kernel team");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(SMARTIO_VERSION);

@@ -15,6 +15,8 @@ die() { echo "bench: $*" >&2; exit 1; }
 now_ms() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
 
 [ -d $BUS ] || insmod /smartio/smartio.ko || die "cannot load smartio"
+[ -d /sys/module/smartio_emul ] || insmod /smartio/smartio_emul.ko ||
+	die "cannot load smartio_emul"
 echo 0 > $BUS/autoborrow_transparent
 
 t0=$(now_ms)

@@ -16,7 +16,7 @@ for k in $(scripts/kernels.sh); do
 	make KVERS="$k" > /dev/null
 	stage=$BUILD/$k/bench-stage run=$BUILD/run/bench-$k
 	rm -rf "$stage" && mkdir -p "$stage/bin"
-	cp "$BUILD/$k/smartio.ko" "$stage/"
+	cp "$BUILD/$k/smartio.ko" "$BUILD/$k/smartio_emul.ko" "$stage/"
 	cp scripts/smartio_tool scripts/bench/guest-bench.sh "$stage/bin/"
 	scripts/mkinitramfs.sh "$k" "$stage" "$BUILD/$k/bench-initrd.gz"
 	scripts/qemu-run.sh --kernel "$k" --initrd "$BUILD/$k/bench-initrd.gz" \

@@ -28,7 +28,7 @@ halt() { scripts/guest-exec "$1" poweroff > /dev/null 2>&1 || true; }
 # In the guest: the first scan, which registers the pool, then 5 rescans of
 # the unchanged fabric. Prints "found first_us first_reads rescan_us rescan_reads".
 # shellcheck disable=SC2016
-measure='insmod /smartio/smartio.ko || exit 1
+measure='insmod /smartio/smartio.ko && insmod /smartio/smartio_emul.ko || exit 1
 b=/sys/bus/smartio d=/sys/kernel/debug/smartio/adapter0
 us() { local t=${EPOCHREALTIME/./}; echo $t; }
 t0=$(us); echo 1 > $b/scan; t1=$(us)
@@ -62,7 +62,7 @@ echo
 echo "== largest 64-bit prefetchable BAR that borrows, per aperture ($kver)"
 run=$BUILD/run/bench-apertures
 boot "$run" apertures
-scripts/guest-exec "$run" 'insmod /smartio/smartio.ko' > /dev/null
+scripts/guest-exec "$run" 'insmod /smartio/smartio.ko && insmod /smartio/smartio_emul.ko' > /dev/null
 qmp() { scripts/qmp "$run" "$@"; }
 printf '%14s %16s %8s %s\n' aperture "largest BAR" ratio "window of the aperture"
 : > "$data/bar.dat"

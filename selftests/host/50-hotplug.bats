@@ -9,7 +9,7 @@ load helpers
 
 setup_file() {
 	require_guest
-	gexec 'test -d /sys/bus/smartio || insmod /smartio/smartio.ko'
+	gexec 'test -d /sys/module/smartio_emul || { test -d /sys/bus/smartio || insmod /smartio/smartio.ko; insmod /smartio/smartio_emul.ko; }'
 	gexec 'for d in /sys/bus/smartio/devices/*; do [ "$(cat $d/state 2>/dev/null)" = borrowed ] && echo 1 > $d/return; done; true'
 	# The pool holds the fabric NVMe, so autoborrow takes only what is added.
 	gexec 'echo 0 > /sys/bus/smartio/autoborrow_transparent; echo 1 > /sys/bus/smartio/scan'

@@ -16,7 +16,7 @@ S=/sys/bus/smartio
 
 setup_file() {
 	require_guest
-	gexec 'test -d /sys/bus/smartio || insmod /smartio/smartio.ko'
+	gexec 'test -d /sys/module/smartio_emul || { test -d /sys/bus/smartio || insmod /smartio/smartio.ko; insmod /smartio/smartio_emul.ko; }'
 	gexec 'echo 0 > /sys/bus/smartio/autoborrow_transparent; smartio_tool scan'
 	# The tests start with nothing borrowed.
 	gexec 'for d in /sys/bus/smartio/devices/*; do case ${d##*/} in adapter*) continue ;; esac
@@ -31,6 +31,43 @@ teardown() {
 		[ -e /sys/bus/pci/devices/$pxb/driver ] || echo $pxb > /sys/bus/pci/drivers/smartio_emul/bind
 		smartio_tool scan; true'
 	gexec 'for d in /sys/bus/smartio/devices/[0-9a-f]*; do [ "$(cat $d/state 2>/dev/null)" = borrowed ] && echo 1 > $d/return; done; true'
+}
+
+@test "smartio.ko alone has no adapter; smartio_emul.ko binds the expander as adapter0" {
+	run gexec 'rmmod smartio_emul && rmmod smartio && insmod /smartio/smartio.ko &&
+		ls /sys/bus/smartio/devices; ls /sys/bus/pci/drivers'
+	[ "$status" -eq 0 ]
+	[[ "$output" != *adapter* ]]
+	[[ "$output" != *smartio_emul* ]]
+	run gexec 'insmod /smartio/smartio_emul.ko && cat /sys/bus/smartio/devices/adapter0/backend &&
+		basename $(readlink /sys/bus/smartio/devices/adapter0/device) &&
+		basename $(readlink /sys/bus/smartio/devices/adapter0/device/driver)'
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = emul ]
+	[[ "${lines[1]}" == 0000:00:* ]]
+	[ "${lines[2]}" = smartio_emul ]
+	run gexec 'smartio_tool scan && test -d /sys/bus/smartio/devices/83000'
+	[ "$status" -eq 0 ]
+}
+
+@test "reading the adapter's attributes while smartio_emul unloads is safe" {
+	# The adapter device outlives the backend module a little (its teardown
+	# is a work item): nothing it shows may point into the module.
+	run gexec 'a=/sys/bus/smartio/devices/adapter0
+		(while [ ! -e /tmp/stop-reader ]; do read -r x < $a/backend; read -r x < $a/bus_range; done 2>/dev/null &)
+		sleep 0.5
+		for i in 1 2 3 4 5; do
+			rmmod smartio_emul || exit 1
+			sleep 0.5
+			insmod /smartio/smartio_emul.ko || exit 1
+			sleep 0.5
+		done
+		touch /tmp/stop-reader; sleep 0.5; rm -f /tmp/stop-reader
+		smartio_tool scan && cat $a/backend'
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = emul ]
+	run gexec 'dmesg | grep -E "BUG:|Oops|general protection"'
+	[ "$status" -eq 1 ]
 }
 
 # Borrows the fabric NVMe and starts reading it in a loop in the background.

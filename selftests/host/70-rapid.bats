@@ -16,7 +16,7 @@ CYCLES=${SMARTIO_RAPID_CYCLES:-200}
 
 setup_file() {
 	require_guest
-	gexec "test -d /sys/bus/smartio || insmod /smartio/smartio.ko; $GUEST_FNS; return_all"
+	gexec "test -d /sys/module/smartio_emul || { test -d /sys/bus/smartio || insmod /smartio/smartio.ko; insmod /smartio/smartio_emul.ko; }; $GUEST_FNS; return_all"
 	gexec 'echo 0 > /sys/bus/smartio/autoborrow_transparent; echo 1 > /sys/bus/smartio/scan'
 	qmp_ok "{\"execute\":\"device_add\",\"arguments\":{\"driver\":\"e1000e\",\"id\":\"$NIC\",\"bus\":\"dn1\"}}"
 }
@@ -24,7 +24,7 @@ setup_file() {
 teardown_file() {
 	gx "$GUEST_FNS; echo 0 > /sys/bus/smartio/autoborrow_transparent; return_all; true"
 	qemu_has_device "$NIC" && qmp_unplug "$NIC" 30
-	gx 'echo 0 > /sys/kernel/debug/smartio/adapter0/link_down 2>/dev/null; test -d /sys/bus/smartio || insmod /smartio/smartio.ko; true'
+	gx 'echo 0 > /sys/kernel/debug/smartio/adapter0/link_down 2>/dev/null; test -d /sys/module/smartio_emul || { test -d /sys/bus/smartio || insmod /smartio/smartio.ko; insmod /smartio/smartio_emul.ko; }; true'
 	return 0
 }
 

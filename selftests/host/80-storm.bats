@@ -43,8 +43,8 @@ while [ ! -e $S/stop ]; do
 			ok=$((ok + 1))
 		sleep 0.5 ;;
 	module)
-		rmmod smartio && ok=$((ok + 1))
-		flock $S/link.lock insmod /smartio/smartio.ko
+		rmmod smartio_emul && rmmod smartio && ok=$((ok + 1))
+		flock $S/link.lock sh -c "insmod /smartio/smartio.ko; insmod /smartio/smartio_emul.ko"
 		sleep 1 ;;
 	esac > /dev/null 2>&1
 	n=$((n + 1))
@@ -88,14 +88,14 @@ qmp_storm() {
 
 setup_file() {
 	require_guest
-	gexec "test -d /sys/bus/smartio || insmod /smartio/smartio.ko; $GUEST_FNS; echo 0 > /sys/bus/smartio/autoborrow_transparent; return_all; echo 1 > /sys/bus/smartio/scan"
+	gexec "test -d /sys/module/smartio_emul || { test -d /sys/bus/smartio || insmod /smartio/smartio.ko; insmod /smartio/smartio_emul.ko; }; $GUEST_FNS; echo 0 > /sys/bus/smartio/autoborrow_transparent; return_all; echo 1 > /sys/bus/smartio/scan"
 }
 
 teardown_file() {
 	local id
 	touch "$BATS_FILE_TMPDIR/stop"
 	gx 'mkdir -p /tmp/storm; touch /tmp/storm/stop; for i in $(seq 100); do pgrep -f "^bash /tmp/storm.sh" > /dev/null || break; sleep 0.1; done; pkill -f "^bash /tmp/storm.sh"; true'
-	gx "echo 0 > /sys/kernel/debug/smartio/adapter0/link_down 2>/dev/null; test -d /sys/bus/smartio || insmod /smartio/smartio.ko; echo 0 > /sys/bus/smartio/autoborrow_transparent; $GUEST_FNS; return_all; true"
+	gx "echo 0 > /sys/kernel/debug/smartio/adapter0/link_down 2>/dev/null; test -d /sys/module/smartio_emul || { test -d /sys/bus/smartio || insmod /smartio/smartio.ko; insmod /smartio/smartio_emul.ko; }; echo 0 > /sys/bus/smartio/autoborrow_transparent; $GUEST_FNS; return_all; true"
 	for id in $(cat "$BATS_FILE_TMPDIR/stuck" 2>/dev/null); do
 		qemu_has_device "$id" && qmp_unplug "$id" 30
 		"$SMARTIO_TOP/scripts/qmp" "$SMARTIO_RUNDIR" \
@@ -153,7 +153,7 @@ EOF
 	# debug kernel, delayed kobject releases make them take seconds).
 	run gx 'for i in $(seq 60); do
 			echo 0 > /sys/kernel/debug/smartio/adapter0/link_down 2>/dev/null
-			test -d /sys/bus/smartio || insmod /smartio/smartio.ko
+			test -d /sys/module/smartio_emul || { test -d /sys/bus/smartio || insmod /smartio/smartio.ko; insmod /smartio/smartio_emul.ko; }
 			echo 0 > /sys/bus/smartio/autoborrow_transparent && echo 1 > /sys/bus/smartio/scan && exit 0
 			sleep 1
 		done; exit 1'

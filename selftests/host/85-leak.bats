@@ -83,7 +83,7 @@ borrow_cycles() {
 
 setup_file() {
 	require_guest
-	gexec "test -d /sys/bus/smartio || insmod /smartio/smartio.ko; $GUEST_FNS; echo 0 > /sys/bus/smartio/autoborrow_transparent; return_all; echo 1 > /sys/bus/smartio/scan"
+	gexec "test -d /sys/module/smartio_emul || { test -d /sys/bus/smartio || insmod /smartio/smartio.ko; insmod /smartio/smartio_emul.ko; }; $GUEST_FNS; echo 0 > /sys/bus/smartio/autoborrow_transparent; return_all; echo 1 > /sys/bus/smartio/scan"
 	: > "$BATS_FILE_TMPDIR/added"
 }
 

@@ -38,7 +38,7 @@ borrow_refused() {
 
 setup_file() {
 	require_guest
-	gexec 'test -d /sys/bus/smartio || insmod /smartio/smartio.ko'
+	gexec 'test -d /sys/module/smartio_emul || { test -d /sys/bus/smartio || insmod /smartio/smartio.ko; insmod /smartio/smartio_emul.ko; }'
 	qmp_ok '{"execute":"blockdev-add","arguments":{"driver":"null-co","node-name":"bigcmb0","size":268435456}}'
 	qmp_ok '{"execute":"device_add","arguments":{"driver":"nvme","id":"bigcmb0","serial":"bigcmb0","drive":"bigcmb0","bus":"dn1","cmb_size_mb":512}}'
 }

@@ -16,7 +16,8 @@
  * autoborrow setting and hotplug_poll_ms are compared with a snapshot taken
  * before it. Read-only attributes must refuse writes.
  *
- * SMARTIO_KO names the module (default /smartio/smartio.ko).
+ * SMARTIO_KO names the module (default /smartio/smartio.ko), SMARTIO_EMUL_KO
+ * the emulated adapter backend (default /smartio/smartio_emul.ko).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -564,7 +565,8 @@ FIXTURE(input) {
 FIXTURE_SETUP(input)
 {
 	if (!module_loaded())
-		ASSERT_EQ(0, run("insmod %s", ko_path()));
+		ASSERT_EQ(0, run("insmod %s && insmod %s", ko_path(),
+				 emul_ko_path()));
 	ASSERT_EQ(0, write_str(AUTOBORROW, "0"));
 	ASSERT_EQ(0, read_attr(POLL_MS, self->poll, sizeof(self->poll)));
 	ASSERT_EQ(0, write_str(POLL_MS, POLL_BASE));

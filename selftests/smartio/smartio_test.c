@@ -4,7 +4,8 @@
  * booted with the "basic" fabric: one NVMe behind the emulated adapter's
  * switch, one empty hot-plug slot, one native NVMe in domain 0000.
  *
- * SMARTIO_KO names the module (default /smartio/smartio.ko).
+ * SMARTIO_KO names the module (default /smartio/smartio.ko), SMARTIO_EMUL_KO
+ * the emulated adapter backend (default /smartio/smartio_emul.ko).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -78,14 +79,21 @@ static bool module_loaded(void)
 	return access(BUS, F_OK) == 0;
 }
 
+/* smartio.ko with @params, then the emulated adapter backend. */
 static int load_module(const char *params)
 {
-	return run("insmod %s %s", ko_path(), params ? params : "");
+	return run("insmod %s %s && insmod %s", ko_path(),
+		   params ? params : "", emul_ko_path());
 }
 
 static int unload_module(void)
 {
-	return run("rmmod smartio");
+	int ret = 0;
+
+	/* The backend first: it depends on smartio. */
+	if (access("/sys/module/smartio_emul", F_OK) == 0)
+		ret = run("rmmod smartio_emul");
+	return ret ? ret : run("rmmod smartio");
 }
 
 /* Fabric devices of the pool: the entries of devices/ that are not adapters. */

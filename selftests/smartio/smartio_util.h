@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Helpers shared by the smartio kselftests: the module's path, running a
+ * Helpers shared by the smartio kselftests: the modules' paths, running a
  * shell command and reading a sysfs attribute.
  */
 #ifndef SMARTIO_UTIL_H
@@ -20,6 +20,17 @@ static inline const char *ko_path(void)
 	const char *ko = getenv("SMARTIO_KO");
 
 	return ko ? ko : "/smartio/smartio.ko";
+}
+
+/*
+ * SMARTIO_EMUL_KO names the emulated adapter backend, loaded after
+ * smartio.ko (default /smartio/smartio_emul.ko).
+ */
+static inline const char *emul_ko_path(void)
+{
+	const char *ko = getenv("SMARTIO_EMUL_KO");
+
+	return ko ? ko : "/smartio/smartio_emul.ko";
 }
 
 static inline int run(const char *fmt, ...)

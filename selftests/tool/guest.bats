@@ -4,7 +4,8 @@
 # smartio_tool against the real module, inside the QEMU guest booted with
 # the "basic" topology: one NVMe behind the emulated adapter's switch, one
 # empty hot-plug slot, and a native NVMe in domain 0000. smartio_tool is on
-# PATH (/smartio/bin); the module is /smartio/smartio.ko.
+# PATH (/smartio/bin); the modules are /smartio/smartio.ko and
+# /smartio/smartio_emul.ko.
 #
 # The suite leaves the guest as it found it: it loads the module only if
 # it is not loaded (and then unloads it), restores autoborrow_transparent,
@@ -19,6 +20,7 @@ setup_file() {
 	LOADED_HERE=0
 	if [ ! -d $SIO ]; then
 		insmod /smartio/smartio.ko
+		insmod /smartio/smartio_emul.ko
 		LOADED_HERE=1
 	fi
 	AUTOBORROW_BEFORE=$(cat $SIO/autoborrow_transparent)
@@ -55,6 +57,7 @@ teardown_file() {
 			echo 1 > $SIO/devices/"$f"/borrow
 	done
 	if [ "$LOADED_HERE" = 1 ]; then
+		rmmod smartio_emul
 		rmmod smartio
 	fi
 }

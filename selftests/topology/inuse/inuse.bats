@@ -28,7 +28,7 @@ st() { cat $D/$1/state; }'
 
 setup_file() {
 	require_guest
-	gexec 'test -d /sys/bus/smartio || insmod /smartio/smartio.ko'
+	gexec 'test -d /sys/module/smartio_emul || { test -d /sys/bus/smartio || insmod /smartio/smartio.ko; insmod /smartio/smartio_emul.ko; }'
 	gexec 'smartio_tool scan'
 	# Two partitions on the shared namespace: p1 for the holders, p2 an
 	# ext4 with a file in it, for mounts and swap.

@@ -9,7 +9,7 @@ load ../../host/helpers
 
 setup_file() {
 	require_guest
-	gexec 'test -d /sys/bus/smartio || insmod /smartio/smartio.ko'
+	gexec 'test -d /sys/module/smartio_emul || { test -d /sys/bus/smartio || insmod /smartio/smartio.ko; insmod /smartio/smartio_emul.ko; }'
 	gexec 'smartio_tool scan'
 }
 

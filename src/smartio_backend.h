@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * smartio: use PCIe devices behind a non-transparent bridge as local devices.
+ *
+ * The backend interface of smartio.ko: what an adapter driver (a separate
+ * module, such as smartio_emul.ko) uses to put its adapters on the smartio
+ * bus. A backend describes each adapter it drives (remote bus range and
+ * aperture), provides remote config access and the link state, registers
+ * the adapter and unregisters it before it goes away. The core does the
+ * rest: the synthetic host bridge, the pool, borrow and return, hot-plug.
+ */
+#ifndef _SMARTIO_BACKEND_H
+#define _SMARTIO_BACKEND_H
+
+#include <linux/device.h>
+#include <linux/ioport.h>
+#include <linux/types.h>
+
+#define SMARTIO_MAX_WINDOWS	4
+#define SMARTIO_BACKEND_NAME_LEN	16
+
+struct dentry;
+struct smartio_adapter;
+
+/**
+ * struct smartio_adapter_ops - what a backend provides for one adapter
+ * @config_read: read @size (1, 2 or 4) bytes at offset @where of the remote
+ *	function @bus/@devfn into @val. Returns a PCIBIOS_* code; a function
+ *	that does not answer reads as all-ones.
+ * @config_write: write @size bytes of @val at offset @where of the remote
+ *	function @bus/@devfn. Returns a PCIBIOS_* code.
+ * @link_up: true while the NTB link to the remote tree is usable.
+ *
+ * The core calls these from process context and from the PCI core's config
+ * accessors, which hold a raw spinlock: they must not sleep. Once
+ * smartio_adapter_unregister() has returned, the core calls none of them
+ * again, so the backend may free what they use.
+ */
+struct smartio_adapter_ops {
+	int (*config_read)(struct smartio_adapter *adapter, unsigned int bus,
+			   unsigned int devfn, int where, int size, u32 *val);
+	int (*config_write)(struct smartio_adapter *adapter, unsigned int bus,
+			    unsigned int devfn, int where, int size, u32 val);
+	bool (*link_up)(struct smartio_adapter *adapter);
+};
+
+/**
+ * struct smartio_window - one aperture window of an adapter
+ * @res: the window in local CPU addresses (IORESOURCE_MEM, optionally
+ *	IORESOURCE_PREFETCH | IORESOURCE_MEM_64)
+ * @offset: local CPU address minus remote bus address
+ */
+struct smartio_window {
+	struct resource res;
+	resource_size_t offset;
+};
+
+/**
+ * struct smartio_adapter_info - what a backend describes at registration
+ * @backend: short backend name shown in sysfs, copied at registration
+ *	(at most SMARTIO_BACKEND_NAME_LEN - 1 characters are kept)
+ * @bus_start: first remote bus number behind the adapter
+ * @bus_end: last remote bus number behind the adapter
+ * @nr_windows: number of valid entries in @windows
+ * @windows: the aperture
+ */
+struct smartio_adapter_info {
+	const char *backend;
+	u8 bus_start;
+	u8 bus_end;
+	unsigned int nr_windows;
+	struct smartio_window windows[SMARTIO_MAX_WINDOWS];
+};
+
+struct smartio_adapter *
+smartio_adapter_register(struct device *parent,
+			 const struct smartio_adapter_ops *ops,
+			 const struct smartio_adapter_info *info, void *priv);
+void smartio_adapter_unregister(struct smartio_adapter *adapter);
+void smartio_adapter_link_event(struct smartio_adapter *adapter);
+void *smartio_adapter_priv(const struct smartio_adapter *adapter);
+struct dentry *smartio_adapter_debugfs(const struct smartio_adapter *adapter);
+void smartio_adapters_settle(void);
+void smartio_adapters_return(const struct smartio_adapter_ops *ops);
+
+#endif /* _SMARTIO_BACKEND_H */

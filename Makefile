@@ -2,37 +2,101 @@
 #
 # smartio top-level Makefile.
 #
-#   make            build the module for every supported Debian kernel whose
-#                   headers are installed (KDIR=/path/to/build builds one)
+#   make            build smartio.ko and smartio_emul.ko for the running
+#                   kernel (KVER=<release> for another installed one,
+#                   KDIR=/path/to/kernel/build for any kernel tree)
+#   make matrix     build them for every supported Debian kernel whose
+#                   headers are installed (what make check tests), or for
+#                   the releases in KVERS="a b"
+#   make install    install the modules (for KVER, default the running
+#                   kernel) under /lib/modules/KVER/updates and run depmod,
+#                   and smartio_tool, its man page, bash completion and
+#                   example configuration under PREFIX (default /usr/local);
+#                   DESTDIR stages it all elsewhere (then without depmod)
+#   make uninstall  remove what make install installed
 #   make check      install what is missing, build, run every test in QEMU
 #   make demo       install what is missing, boot the emulated fabric, show it
 #   make bench      run the benchmarks and print their numbers
 #
-# Nothing here loads a module on the build host.
+# Built modules land in build/<kernel release>/. Nothing here loads a
+# module on the build host.
 
 VERSION := $(shell cat $(CURDIR)/VERSION)
 BUILD   ?= $(CURDIR)/build
+MODULES := smartio smartio_emul
 
-# The kernel versions we support, resolved from the installed headers.
-KVERS ?= $(shell $(CURDIR)/scripts/kernels.sh 2>/dev/null)
-
+# The kernel to build for: KDIR's release, else KVER, else the running one.
 ifneq ($(KDIR),)
-all:
-	$(MAKE) -C $(KDIR) M=$(CURDIR)/src SMARTIO_VERSION=$(VERSION) modules
+KVER    := $(shell sed -n 's/.*UTS_RELEASE "\(.*\)"/\1/p' $(KDIR)/include/generated/utsrelease.h 2>/dev/null)
+else
+KVER    ?= $(shell uname -r)
+KDIR    := $(wildcard /lib/modules/$(KVER)/build)
+endif
+
+PREFIX  ?= /usr/local
+SBINDIR ?= $(PREFIX)/sbin
+DATADIR ?= $(PREFIX)/share
+MODDIR  ?= /lib/modules/$(KVER)/updates
+DOCDIR  ?= $(DATADIR)/doc/smartio
+INSTALL ?= install
+
+# build_one KVER KDIR: both modules into $(BUILD)/KVER, W= and C= passed on.
+define build_one
+	set -e; \
+	echo "== building for $(1)"; \
+	rm -rf $(BUILD)/$(1)/src; mkdir -p $(BUILD)/$(1)/src; \
+	cp $(CURDIR)/src/*.c $(CURDIR)/src/*.h $(CURDIR)/src/Kbuild $(BUILD)/$(1)/src/; \
+	$(MAKE) -C $(2) M=$(BUILD)/$(1)/src SMARTIO_VERSION=$(VERSION) \
+		W=$(W) C=$(C) modules; \
+	for m in $(MODULES); do cp $(BUILD)/$(1)/src/$$m.ko $(BUILD)/$(1)/; done
+endef
+
+ifneq ($(KVERS),)
+# An explicit list of releases: the matrix.
+all: matrix
 else
 all:
+	@if [ -n "$(KDIR)" ] && [ -z "$(KVER)" ]; then \
+		echo "$(KDIR) is not a configured kernel build tree (no include/generated/utsrelease.h)."; \
+		exit 1; \
+	fi
+	@if [ -z "$(KDIR)" ] || [ ! -e "$(KDIR)/Makefile" ]; then \
+		echo "No kernel build tree for $(KVER) (/lib/modules/$(KVER)/build)."; \
+		echo "Install its headers: apt-get install linux-headers-$(KVER)"; \
+		echo "or pass KDIR=/path/to/kernel/build (KVER=<release> for another installed kernel)."; \
+		exit 1; \
+	fi
+	@$(call build_one,$(KVER),$(KDIR))
+endif
+
+# The supported Debian kernels, resolved from the installed headers.
+matrix: KVERS ?= $(shell $(CURDIR)/scripts/kernels.sh 2>/dev/null)
+matrix:
 	@test -n "$(KVERS)" || { echo "no supported kernel headers: run scripts/deps.sh"; exit 1; }
 	@set -e; for v in $(KVERS); do \
-		echo "== building for $$v"; \
-		rm -rf $(BUILD)/$$v/src; mkdir -p $(BUILD)/$$v/src; \
-		cp $(CURDIR)/src/*.c $(CURDIR)/src/*.h $(CURDIR)/src/Kbuild $(BUILD)/$$v/src/; \
 		kdir=/lib/modules/$$v/build; \
 		[ -e $$kdir/Makefile ] || kdir=$(BUILD)/kernels/$$v/root/lib/modules/$$v/build; \
-		$(MAKE) -C $$kdir M=$(BUILD)/$$v/src \
-			SMARTIO_VERSION=$(VERSION) W=$(W) C=$(C) modules; \
-		cp $(BUILD)/$$v/src/smartio.ko $(BUILD)/$$v/src/smartio_emul.ko $(BUILD)/$$v/; \
+		$(call build_one,$$v,$$kdir); \
 	done
-endif
+
+install:
+	@for m in $(MODULES); do [ -e $(BUILD)/$(KVER)/$$m.ko ] || { \
+		echo "$(BUILD)/$(KVER)/$$m.ko not built: run make (KVER=$(KVER)) first"; exit 1; }; done
+	$(INSTALL) -d $(DESTDIR)$(MODDIR)
+	$(INSTALL) -m 644 $(foreach m,$(MODULES),$(BUILD)/$(KVER)/$(m).ko) $(DESTDIR)$(MODDIR)/
+	$(if $(DESTDIR),,depmod -a $(KVER))
+	$(INSTALL) -D -m 755 scripts/smartio_tool $(DESTDIR)$(SBINDIR)/smartio_tool
+	$(INSTALL) -D -m 644 Documentation/examples/modules-load.d/smartio.conf \
+		$(DESTDIR)$(DOCDIR)/examples/modules-load.d/smartio.conf
+	$(INSTALL) -D -m 644 Documentation/examples/modprobe.d/smartio.conf \
+		$(DESTDIR)$(DOCDIR)/examples/modprobe.d/smartio.conf
+
+uninstall:
+	rm -f $(foreach m,$(MODULES),$(DESTDIR)$(MODDIR)/$(m).ko)
+	-rmdir $(DESTDIR)$(MODDIR) 2>/dev/null
+	$(if $(DESTDIR),,depmod -a $(KVER))
+	rm -f $(DESTDIR)$(SBINDIR)/smartio_tool
+	rm -rf $(DESTDIR)$(DOCDIR)
 
 deps:
 	$(CURDIR)/scripts/deps.sh
@@ -50,4 +114,4 @@ clean:
 	rm -rf $(BUILD)
 	rm -f src/*.o src/*.ko src/*.mod* src/.*.cmd src/modules.order src/Module.symvers
 
-.PHONY: all deps check demo bench clean
+.PHONY: all matrix install uninstall deps check demo bench clean

@@ -128,7 +128,7 @@ fi
 
 build_module() {	# build_module KVER: W=1 and sparse clean
 	local k=$1
-	if make KVERS="$k" W=1 C=2 > "$LOGS/build-$k.log" 2>&1; then
+	if make matrix KVERS="$k" W=1 C=2 > "$LOGS/build-$k.log" 2>&1; then
 		if grep -E "warning:|error:|: (warning|error) " "$LOGS/build-$k.log"; then
 			result fail "$k: module builds W=1 and sparse clean"
 		else

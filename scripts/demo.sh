@@ -11,7 +11,7 @@ cd "$SMARTIO_TOP" || exit 1
 
 scripts/deps.sh
 k=$(scripts/kernels.sh | sed -n 1p)
-make KVERS="$k" > /dev/null
+make matrix KVERS="$k" > /dev/null
 stage=$BUILD/$k/demo-stage run=$BUILD/run/demo
 rm -rf "$stage" && mkdir -p "$stage/bin"
 cp "$BUILD/$k/smartio.ko" "$BUILD/$k/smartio_emul.ko" "$stage/"

@@ -13,7 +13,7 @@ cd "$SMARTIO_TOP" || exit 1
 scripts/deps.sh bench
 plot=Documentation/smartio-scale.png
 for k in $(scripts/kernels.sh); do
-	make KVERS="$k" > /dev/null
+	make matrix KVERS="$k" > /dev/null
 	stage=$BUILD/$k/bench-stage run=$BUILD/run/bench-$k
 	rm -rf "$stage" && mkdir -p "$stage/bin"
 	cp "$BUILD/$k/smartio.ko" "$BUILD/$k/smartio_emul.ko" "$stage/"

@@ -10,8 +10,8 @@
 #                   the releases in KVERS="a b"
 #   make install    install the modules (for KVER, default the running
 #                   kernel) under /lib/modules/KVER/updates and run depmod,
-#                   and smartio_tool, its man page, bash completion and
-#                   example configuration under PREFIX (default /usr/local);
+#                   and smartio_tool, its man pages and example
+#                   configuration under PREFIX (default /usr/local);
 #                   DESTDIR stages it all elsewhere (then without depmod)
 #   make uninstall  remove what make install installed
 #   make check      install what is missing, build, run every test in QEMU
@@ -36,6 +36,7 @@ endif
 PREFIX  ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 DATADIR ?= $(PREFIX)/share
+MANDIR  ?= $(DATADIR)/man
 MODDIR  ?= /lib/modules/$(KVER)/updates
 DOCDIR  ?= $(DATADIR)/doc/smartio
 INSTALL ?= install
@@ -86,6 +87,8 @@ install:
 	$(INSTALL) -m 644 $(foreach m,$(MODULES),$(BUILD)/$(KVER)/$(m).ko) $(DESTDIR)$(MODDIR)/
 	$(if $(DESTDIR),,depmod -a $(KVER))
 	$(INSTALL) -D -m 755 scripts/smartio_tool $(DESTDIR)$(SBINDIR)/smartio_tool
+	$(INSTALL) -D -m 644 Documentation/man/smartio_tool.8 $(DESTDIR)$(MANDIR)/man8/smartio_tool.8
+	$(INSTALL) -D -m 644 Documentation/man/smartio.4 $(DESTDIR)$(MANDIR)/man4/smartio.4
 	$(INSTALL) -D -m 644 Documentation/examples/modules-load.d/smartio.conf \
 		$(DESTDIR)$(DOCDIR)/examples/modules-load.d/smartio.conf
 	$(INSTALL) -D -m 644 Documentation/examples/modprobe.d/smartio.conf \
@@ -96,6 +99,7 @@ uninstall:
 	-rmdir $(DESTDIR)$(MODDIR) 2>/dev/null
 	$(if $(DESTDIR),,depmod -a $(KVER))
 	rm -f $(DESTDIR)$(SBINDIR)/smartio_tool
+	rm -f $(DESTDIR)$(MANDIR)/man8/smartio_tool.8 $(DESTDIR)$(MANDIR)/man4/smartio.4
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 deps:

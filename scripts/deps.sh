@@ -11,7 +11,8 @@ set -euo pipefail
 PKGS="build-essential kmod cpio gzip xz-utils python3 socat qemu-system-x86
 busybox-static bash bats pciutils nvme-cli e2fsprogs fio sparse perl
 linux-source-6.1 linux-headers-amd64 linux-headers-6.12-amd64
-flex bison bc libelf-dev libssl-dev dmsetup mdadm psmisc fdisk"
+flex bison bc libelf-dev libssl-dev dmsetup mdadm psmisc fdisk
+mandoc bsdextrautils bash-completion"
 [ "${1:-}" = bench ] && PKGS="$PKGS gnuplot-nox"
 
 missing=""

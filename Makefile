@@ -10,8 +10,8 @@
 #                   the releases in KVERS="a b"
 #   make install    install the modules (for KVER, default the running
 #                   kernel) under /lib/modules/KVER/updates and run depmod,
-#                   and smartio_tool, its man pages and example
-#                   configuration under PREFIX (default /usr/local);
+#                   and smartio_tool, its man pages, bash completion and
+#                   example configuration under PREFIX (default /usr/local);
 #                   DESTDIR stages it all elsewhere (then without depmod)
 #   make uninstall  remove what make install installed
 #   make check      install what is missing, build, run every test in QEMU
@@ -37,6 +37,7 @@ PREFIX  ?= /usr/local
 SBINDIR ?= $(PREFIX)/sbin
 DATADIR ?= $(PREFIX)/share
 MANDIR  ?= $(DATADIR)/man
+COMPDIR ?= $(DATADIR)/bash-completion/completions
 MODDIR  ?= /lib/modules/$(KVER)/updates
 DOCDIR  ?= $(DATADIR)/doc/smartio
 INSTALL ?= install
@@ -89,6 +90,7 @@ install:
 	$(INSTALL) -D -m 755 scripts/smartio_tool $(DESTDIR)$(SBINDIR)/smartio_tool
 	$(INSTALL) -D -m 644 Documentation/man/smartio_tool.8 $(DESTDIR)$(MANDIR)/man8/smartio_tool.8
 	$(INSTALL) -D -m 644 Documentation/man/smartio.4 $(DESTDIR)$(MANDIR)/man4/smartio.4
+	$(INSTALL) -D -m 644 scripts/completion/smartio_tool $(DESTDIR)$(COMPDIR)/smartio_tool
 	$(INSTALL) -D -m 644 Documentation/examples/modules-load.d/smartio.conf \
 		$(DESTDIR)$(DOCDIR)/examples/modules-load.d/smartio.conf
 	$(INSTALL) -D -m 644 Documentation/examples/modprobe.d/smartio.conf \
@@ -100,6 +102,7 @@ uninstall:
 	$(if $(DESTDIR),,depmod -a $(KVER))
 	rm -f $(DESTDIR)$(SBINDIR)/smartio_tool
 	rm -f $(DESTDIR)$(MANDIR)/man8/smartio_tool.8 $(DESTDIR)$(MANDIR)/man4/smartio.4
+	rm -f $(DESTDIR)$(COMPDIR)/smartio_tool
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 deps:

@@ -40,6 +40,7 @@ need_modules() {
 	[ -x "$D/usr/sbin/smartio_tool" ]
 	[ -f "$D/usr/share/man/man8/smartio_tool.8" ]
 	[ -f "$D/usr/share/man/man4/smartio.4" ]
+	[ -f "$D/usr/share/bash-completion/completions/smartio_tool" ]
 	[ -f "$D/usr/share/doc/smartio/examples/modules-load.d/smartio.conf" ]
 	[ -f "$D/usr/share/doc/smartio/examples/modprobe.d/smartio.conf" ]
 	# With DESTDIR, depmod is left to the packaging.

@@ -1,0 +1,85 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# The bash completion of smartio_tool (scripts/completion/smartio_tool) on a
+# fake sysfs tree: commands, options, settings and the fdids in sysfs.
+
+setup() {
+	SYS=$BATS_TEST_TMPDIR/sys
+	local d=$SYS/devices/smartio f
+	mkdir -p "$SYS/bus/smartio/devices" "$d/adapter0"
+	for f in 83000:available 84000:borrowed 85010:available; do
+		mkdir -p "$d/${f%:*}"
+		echo "${f#*:}" > "$d/${f%:*}/state"
+	done
+	for f in adapter0 83000 84000 85010; do
+		ln -s "../../../devices/smartio/$f" "$SYS/bus/smartio/devices/$f"
+	done
+	export SMARTIO_SYSFS=$SYS
+	# shellcheck source=/dev/null
+	. "$BATS_TEST_DIRNAME/../../scripts/completion/smartio_tool"
+}
+
+# comp WORD...: complete the last word of "smartio_tool WORD..."; prints
+# the candidates sorted, on one line.
+comp() {
+	COMP_WORDS=(smartio_tool "$@")
+	COMP_CWORD=$#
+	COMP_LINE="${COMP_WORDS[*]}"
+	COMP_POINT=${#COMP_LINE}
+	_smartio_tool
+	printf '%s\n' "${COMPREPLY[@]}" | LC_ALL=C sort | tr '\n' ' ' | sed 's/ $//'
+}
+
+@test "completion is registered for smartio_tool" {
+	run complete -p smartio_tool
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"-F _smartio_tool smartio_tool"* ]]
+}
+
+@test "the first word completes to the commands and top-level options" {
+	[ "$(comp "")" = "--help --version -h adapters borrow config help list return scan show" ]
+	[ "$(comp b)" = "borrow" ]
+	[ "$(comp --v)" = "--version" ]
+}
+
+@test "every command of --help is completed" {
+	help=$("$BATS_TEST_DIRNAME/../../scripts/smartio_tool" --help)
+	all=" $(comp "") "
+	for c in $(sed -n '/^Commands:/,/^$/p' <<< "$help" | sed -n 's/^  \([a-z][a-z]*\).*/\1/p'); do
+		[[ "$all" == *" $c "* ]] || { echo "missing $c"; false; }
+	done
+}
+
+@test "show completes every fdid in sysfs, not the adapters" {
+	[ "$(comp show "")" = "83000 84000 85010" ]
+	[ "$(comp show 8)" = "83000 84000 85010" ]
+	[ "$(comp show 85)" = "85010" ]
+}
+
+@test "borrow completes the available fdids, return the borrowed ones and --force" {
+	[ "$(comp borrow "")" = "83000 85010" ]
+	[ "$(comp return "")" = "--force 84000" ]
+	[ "$(comp return --force "")" = "--force 84000" ]
+	[ "$(comp return 84000 "")" = "" ]
+}
+
+@test "fdids follow the sysfs tree: a new device is completed, a gone one is not" {
+	rm "$SMARTIO_SYSFS/bus/smartio/devices/83000"
+	mkdir -p "$SMARTIO_SYSFS/bus/smartio/devices/86000"
+	echo available > "$SMARTIO_SYSFS/bus/smartio/devices/86000/state"
+	[ "$(comp borrow "")" = "85010 86000" ]
+}
+
+@test "list completes --json, config its settings and values" {
+	[ "$(comp list "")" = "--json" ]
+	[ "$(comp config "")" = "autoborrow_transparent" ]
+	[ "$(comp config autoborrow_transparent "")" = "0 1" ]
+	[ "$(comp config autoborrow_transparent 1 "")" = "" ]
+}
+
+@test "nothing is completed without the smartio module" {
+	rm -rf "$SMARTIO_SYSFS/bus/smartio"
+	[ "$(comp show "")" = "" ]
+	[ "$(comp borrow "")" = "" ]
+}

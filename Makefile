@@ -14,6 +14,8 @@
 #                   example configuration under PREFIX (default /usr/local);
 #                   DESTDIR stages it all elsewhere (then without depmod)
 #   make uninstall  remove what make install installed
+#   make deb        Debian packages smartio-dkms and smartio-tools and the
+#                   source package, in build/deb (debhelper, dh-dkms)
 #   make check      install what is missing, build, run every test in QEMU
 #   make demo       install what is missing, boot the emulated fabric, show it
 #   make bench      run the benchmarks and print their numbers
@@ -81,12 +83,17 @@ matrix:
 		$(call build_one,$$v,$$kdir); \
 	done
 
-install:
+install: install-modules install-tools
+
+install-modules:
 	@for m in $(MODULES); do [ -e $(BUILD)/$(KVER)/$$m.ko ] || { \
 		echo "$(BUILD)/$(KVER)/$$m.ko not built: run make (KVER=$(KVER)) first"; exit 1; }; done
 	$(INSTALL) -d $(DESTDIR)$(MODDIR)
 	$(INSTALL) -m 644 $(foreach m,$(MODULES),$(BUILD)/$(KVER)/$(m).ko) $(DESTDIR)$(MODDIR)/
 	$(if $(DESTDIR),,depmod -a $(KVER))
+
+# Everything but the modules (the smartio-tools package).
+install-tools:
 	$(INSTALL) -D -m 755 scripts/smartio_tool $(DESTDIR)$(SBINDIR)/smartio_tool
 	$(INSTALL) -D -m 644 Documentation/man/smartio_tool.8 $(DESTDIR)$(MANDIR)/man8/smartio_tool.8
 	$(INSTALL) -D -m 644 Documentation/man/smartio.4 $(DESTDIR)$(MANDIR)/man4/smartio.4
@@ -105,6 +112,11 @@ uninstall:
 	rm -f $(DESTDIR)$(COMPDIR)/smartio_tool
 	rm -rf $(DESTDIR)$(DOCDIR)
 
+# Debian source and binary packages (smartio-dkms, smartio-tools) in
+# $(BUILD)/deb, from the tracked files of this tree and VERSION alone.
+deb:
+	$(CURDIR)/scripts/mkdeb.sh
+
 deps:
 	$(CURDIR)/scripts/deps.sh
 
@@ -121,4 +133,4 @@ clean:
 	rm -rf $(BUILD)
 	rm -f src/*.o src/*.ko src/*.mod* src/.*.cmd src/modules.order src/Module.symvers
 
-.PHONY: all matrix install uninstall deps check demo bench clean
+.PHONY: all matrix install install-modules install-tools uninstall deb deps check demo bench clean

@@ -10,7 +10,9 @@
 # (QMP) against it, and one guest per other topology. A WARN, oops, hung
 # task, checker report or dead guest is a failure; on the debug kernel so
 # is a kmemleak report naming smartio. CHECK_KERNELS="..." tests only those
-# kernels; CHECK_DEBUG=0 leaves the debug kernel out.
+# kernels; CHECK_DEBUG=0 leaves the debug kernel out. The Debian packages
+# are built, linted, installed (DKMS builds both kernels), used by one guest
+# and purged again (CHECK_DEB=0 leaves that out).
 # The last line is "N passed, N failed, N skipped"; the exit status is
 # non-zero if anything failed or could not run.
 set -uo pipefail
@@ -312,6 +314,124 @@ run_kernel() {	# run_kernel KVER: every guest suite on that kernel
 for k in "${KVERS[@]}"; do
 	run_kernel "$k"
 done
+
+# The Debian packages, as a user installs them: make deb, lintian, apt-get
+# install, DKMS builds for both supported kernels, one guest on the first
+# kernel runs suites with the DKMS-built modules, and a purge leaves nothing.
+dkms_guest() {	# dkms_guest KVER
+	local k=$1 stage=$BUILD/$1/dkms-stage run=$BUILD/run/$1-dkms m ko t
+	rm -rf "$stage" && mkdir -p "$stage/bin" "$stage/tests"
+	for m in smartio smartio_emul; do
+		for ko in /lib/modules/"$k"/updates/dkms/$m.ko /lib/modules/"$k"/updates/dkms/$m.ko.xz ""; do
+			[ -e "$ko" ] && break
+		done
+		[ -n "$ko" ] || { result fail "$k dkms: $m built by DKMS"; return; }
+		case "$ko" in
+		*.xz) xz -dc "$ko" > "$stage/$m.ko" ;;
+		*) cp "$ko" "$stage/$m.ko" ;;
+		esac
+	done
+	# The installed tool, not the tree's.
+	cp /usr/sbin/smartio_tool "$stage/bin/"
+	for t in selftests/tool/*guest*.bats; do
+		[ -e "$t" ] && cp "$t" "$stage/tests/"
+	done
+	if ! scripts/mkinitramfs.sh "$k" "$stage" "$BUILD/$k/dkms-initrd.gz" > "$LOGS/initrd-$k-dkms.log" 2>&1 ||
+		! scripts/qemu-run.sh --kernel "$k" --initrd "$BUILD/$k/dkms-initrd.gz" \
+			--rundir "$run" --agent --timeout "$GUEST_TIMEOUT"; then
+		result fail "$k dkms: guest with the DKMS-built modules boots"
+		return
+	fi
+	export SMARTIO_RUNDIR=$run
+	host_suite "$k dkms" selftests/host/00-boot.bats
+	for t in "$stage"/tests/*.bats; do
+		[ -e "$t" ] || continue
+		name=$(basename "$t" .bats)
+		GUEST_EXEC_TIMEOUT=900 scripts/guest-exec "$run" \
+			"cd /smartio/tests && bats --tap $name.bats" > "$LOGS/$k-dkms-$name.tap" 2>&1
+		cat "$LOGS/$k-dkms-$name.tap"
+		tap "$k dkms guest $name" "$LOGS/$k-dkms-$name.tap"
+	done
+	# What ran was the DKMS build, and it binds the fabric.
+	if scripts/guest-exec "$run" 'test -d /sys/module/smartio_emul ||
+		{ insmod /smartio/smartio.ko && insmod /smartio/smartio_emul.ko; } || exit 1
+		cat /sys/module/smartio/srcversion /sys/module/smartio_emul/srcversion
+		test -d /sys/bus/smartio/devices/adapter0' > "$LOGS/$k-dkms-srcversion.txt" 2>&1 &&
+		[ "$(cat "$LOGS/$k-dkms-srcversion.txt")" = "$(modinfo -F srcversion "$stage/smartio.ko" "$stage/smartio_emul.ko")" ]; then
+		result ok "$k dkms: the guest runs the DKMS-built smartio.ko and smartio_emul.ko"
+	else
+		cat "$LOGS/$k-dkms-srcversion.txt"
+		result fail "$k dkms: the guest runs the DKMS-built smartio.ko and smartio_emul.ko"
+	fi
+	end_guest "$k dkms" "$run" basic
+}
+
+# smartio_left: prints whatever of the packages is still installed.
+smartio_left() {
+	ls -d /lib/modules/*/updates/dkms/smartio* /usr/src/smartio-* /var/lib/dkms/smartio \
+		/usr/sbin/smartio_tool /usr/share/man/man8/smartio_tool.8* \
+		/usr/share/bash-completion/completions/smartio_tool 2>/dev/null
+	dkms status smartio 2>/dev/null
+	dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' smartio-dkms smartio-tools 2>/dev/null |
+		grep -v '^un '
+}
+
+packages() {
+	local ver deb=$BUILD/deb k v ok
+	ver=$(cat VERSION)
+	echo "== Debian packages"
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q smartio-dkms smartio-tools \
+		> /dev/null 2>&1
+	if make deb > "$LOGS/deb.log" 2>&1 && [ -e "$deb/smartio_$ver.dsc" ] &&
+		[ -e "$deb/smartio-dkms_${ver}_all.deb" ] && [ -e "$deb/smartio-tools_${ver}_all.deb" ]; then
+		result ok "make deb builds the source package, smartio-dkms and smartio-tools"
+	else
+		tail -n 30 "$LOGS/deb.log"
+		result fail "make deb builds the source package, smartio-dkms and smartio-tools"
+		return
+	fi
+	# Errors fail; the tags kept are listed in debian/README.source.
+	if lintian --fail-on error --pedantic "$deb/smartio_$ver.dsc" "$deb"/smartio-*_"${ver}"_all.deb \
+		> "$LOGS/lintian.log" 2>&1; then
+		result ok "lintian reports no error on the packages"
+	else
+		result fail "lintian reports no error on the packages"
+	fi
+	grep -v "^running with root" "$LOGS/lintian.log"
+	if as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
+		"$deb/smartio-dkms_${ver}_all.deb" "$deb/smartio-tools_${ver}_all.deb" \
+		> "$LOGS/deb-install.log" 2>&1; then
+		result ok "apt-get install ./smartio-dkms ./smartio-tools"
+	else
+		tail -n 30 "$LOGS/deb-install.log"
+		result fail "apt-get install ./smartio-dkms ./smartio-tools"
+	fi
+	for k in $(scripts/kernels.sh); do
+		ok=1
+		dkms status "smartio/$ver" -k "$k" 2>/dev/null | grep -q ": installed" || ok=0
+		for v in smartio smartio_emul; do
+			ls /lib/modules/"$k"/updates/dkms/$v.ko* > /dev/null 2>&1 || ok=0
+		done
+		if [ "$ok" = 1 ]; then
+			result ok "$k: DKMS built and installed smartio.ko and smartio_emul.ko"
+		else
+			dkms status
+			result fail "$k: DKMS built and installed smartio.ko and smartio_emul.ko"
+		fi
+	done
+	dkms_guest "${KVERS[0]}"
+	if as_root env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q smartio-dkms smartio-tools \
+		> "$LOGS/deb-purge.log" 2>&1 && [ -z "$(smartio_left)" ]; then
+		result ok "apt-get purge leaves nothing of smartio behind"
+	else
+		smartio_left
+		result fail "apt-get purge leaves nothing of smartio behind"
+	fi
+}
+
+if [ "${CHECK_DEB:-1}" != 0 ]; then
+	packages
+fi
 
 if [ -n "${debug_pid:-}" ]; then
 	echo "== debug kernel"

@@ -57,10 +57,11 @@ comp() {
 	[ "$(comp show 85)" = "85010" ]
 }
 
-@test "borrow completes the available fdids, return the borrowed ones and --force" {
-	[ "$(comp borrow "")" = "83000 85010" ]
-	[ "$(comp return "")" = "--force 84000" ]
-	[ "$(comp return --force "")" = "--force 84000" ]
+@test "borrow completes the available fdids, return the borrowed ones, and their options" {
+	[ "$(comp borrow "")" = "--strict 83000 85010" ]
+	[ "$(comp borrow 8)" = "83000 85010" ]
+	[ "$(comp return "")" = "--force --strict 84000" ]
+	[ "$(comp return --force "")" = "--force --strict 84000" ]
 	[ "$(comp return 84000 "")" = "" ]
 }
 
@@ -68,7 +69,7 @@ comp() {
 	rm "$SMARTIO_SYSFS/bus/smartio/devices/83000"
 	mkdir -p "$SMARTIO_SYSFS/bus/smartio/devices/86000"
 	echo available > "$SMARTIO_SYSFS/bus/smartio/devices/86000/state"
-	[ "$(comp borrow "")" = "85010 86000" ]
+	[ "$(comp borrow 8)" = "85010 86000" ]
 }
 
 @test "list completes --json, config its settings and values" {
@@ -78,8 +79,8 @@ comp() {
 	[ "$(comp config autoborrow_transparent 1 "")" = "" ]
 }
 
-@test "nothing is completed without the smartio module" {
+@test "no fdid is completed without the smartio module" {
 	rm -rf "$SMARTIO_SYSFS/bus/smartio"
 	[ "$(comp show "")" = "" ]
-	[ "$(comp borrow "")" = "" ]
+	[ "$(comp borrow "")" = "--strict" ]
 }

@@ -200,14 +200,21 @@ assert_error() {	# assert_error MESSAGE (after a run --separate-stderr)
 	[ "$stderr" = "smartio_tool: $1" ]
 }
 
+# A usage error: the same, with status 2.
+assert_usage() {	# assert_usage MESSAGE (after a run --separate-stderr)
+	[ "$status" -eq 2 ]
+	[ -z "$output" ]
+	[ "$stderr" = "smartio_tool: $1" ]
+}
+
 @test "--help, -h and help list every command on stdout" {
 	local h c
 	for h in --help -h help; do
 		run --separate-stderr "$TOOL" "$h"
 		[ "$status" -eq 0 ]
 		[ -z "$stderr" ]
-		for c in scan "list [--json]" "show FDID" "borrow FDID" \
-			 "return [--force] FDID" "config [NAME [VALUE]]" adapters \
+		for c in scan "list [--json]" "show FDID" "borrow [--strict] FDID" \
+			 "return [--force] [--strict] FDID" "config [NAME [VALUE]]" adapters \
 			 help --version autoborrow_transparent; do
 			[[ "$output" == *"$c"* ]]
 		done
@@ -223,30 +230,33 @@ assert_error() {	# assert_error MESSAGE (after a run --separate-stderr)
 	[ "$output" = "smartio_tool $(cat "$BATS_TEST_DIRNAME/../../VERSION")" ]
 }
 
-@test "no command or an unknown one: one line on stderr, status 1" {
+@test "no command or an unknown one: one line on stderr, status 2" {
 	run --separate-stderr "$TOOL"
-	assert_error "no command given (see smartio_tool --help)"
+	assert_usage "no command given (see smartio_tool --help)"
 	run --separate-stderr "$TOOL" frobnicate
-	assert_error "unknown command: frobnicate (see smartio_tool --help)"
+	assert_usage "unknown command: frobnicate (see smartio_tool --help)"
 }
 
-@test "wrong arguments print the command's usage as the error" {
+@test "wrong arguments print the command's usage as the error, status 2" {
 	run --separate-stderr "$TOOL" scan now
-	assert_error "usage: smartio_tool scan"
+	assert_usage "usage: smartio_tool scan"
 	run --separate-stderr "$TOOL" list --yaml
-	assert_error "usage: smartio_tool list [--json]"
+	assert_usage "usage: smartio_tool list [--json]"
 	run --separate-stderr "$TOOL" show
-	assert_error "usage: smartio_tool show FDID"
+	assert_usage "usage: smartio_tool show FDID"
 	run --separate-stderr "$TOOL" borrow 83000 84000
-	assert_error "usage: smartio_tool borrow FDID"
+	assert_usage "usage: smartio_tool borrow [--strict] FDID"
+	run --separate-stderr "$TOOL" borrow --now 83000
+	assert_usage "usage: smartio_tool borrow [--strict] FDID"
 	run --separate-stderr "$TOOL" return
-	assert_error "usage: smartio_tool return [--force] FDID"
+	assert_usage "usage: smartio_tool return [--force] [--strict] FDID"
 	run --separate-stderr "$TOOL" return --now 84000
-	assert_error "usage: smartio_tool return [--force] FDID"
+	assert_usage "usage: smartio_tool return [--force] [--strict] FDID"
 	run --separate-stderr "$TOOL" config a b c
-	assert_error "usage: smartio_tool config [NAME [VALUE]]"
+	assert_usage "usage: smartio_tool config [NAME [VALUE]]"
 	run --separate-stderr "$TOOL" adapters all
-	assert_error "usage: smartio_tool adapters"
+	assert_usage "usage: smartio_tool adapters"
+	[ ! -s "$DEVS/83000/borrow" ]
 }
 
 @test "scan writes 1 to the bus scan attribute" {
@@ -406,16 +416,16 @@ pci_dev: 10000:84:00.0" ]
 	[ ! -e "$DEVS/12345" ]
 }
 
-@test "a malformed fdid is refused before sysfs is touched" {
+@test "a malformed fdid is a usage error, refused before sysfs is touched" {
 	local id
-	for id in zz 0x 83000x adapter0 -1 1234567890abcdef0; do
+	for id in zz 0x 83000x adapter0 1234567890abcdef0; do
 		run --separate-stderr "$TOOL" show "$id"
-		assert_error "not a fabric device id: $id"
+		assert_usage "not a fabric device id: $id"
 	done
 	run --separate-stderr "$TOOL" show ""
-	assert_error "not a fabric device id: (empty)"
+	assert_usage "not a fabric device id: (empty)"
 	run --separate-stderr "$TOOL" borrow ../83000
-	assert_error "not a fabric device id: ../83000"
+	assert_usage "not a fabric device id: ../83000"
 	[ ! -s "$DEVS/83000/borrow" ]
 }
 
@@ -428,10 +438,15 @@ pci_dev: 10000:84:00.0" ]
 	[ ! -s "$DEVS/84000/borrow" ]
 }
 
-@test "borrow: EBUSY is already borrowed, with the local PCI address" {
+@test "borrow of a borrowed device: success with a note, an error with --strict" {
 	fail_write "$DEVS/84000/borrow" "$EBUSY"
 	run_failing borrow 84000
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ "$stderr" = "smartio_tool: borrow 84000: already borrowed (local PCI device 10000:84:00.0); nothing to do" ]
+	run_failing borrow --strict 84000
 	assert_error "borrow 84000: already borrowed (local PCI device 10000:84:00.0)"
+	# EBUSY for a device that is not borrowed (yet) stays an error.
 	fail_write "$DEVS/83000/borrow" "$EBUSY"
 	run_failing borrow 83000
 	assert_error "borrow 83000: already borrowed"
@@ -481,9 +496,14 @@ pci_dev: 10000:84:00.0" ]
 	[ "$(stat -c %s "$DEVS/84000/return")" -eq 1 ]
 }
 
-@test "return: EINVAL is not borrowed" {
-	fail_write "$DEVS/83000/return" "$EINVAL"
+@test "return of an available device: success with a note, an error with --strict" {
 	run_failing return 83000
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ "$stderr" = "smartio_tool: return 83000: not borrowed; nothing to do" ]
+	[ ! -s "$DEVS/83000/return" ]
+	fail_write "$DEVS/83000/return" "$EINVAL"
+	run_failing return --strict 83000
 	assert_error "return 83000: not borrowed"
 	fail_write "$DEVS/84000/return" "$EACCES"
 	run_failing return 84000
@@ -610,7 +630,7 @@ pci_dev: 10000:84:00.0" ]
 	run "$TOOL" return 84000
 	[ "$status" -eq 0 ]
 	[ "$(cat "$DEVS/84000/return")" = 1 ]
-	run "$TOOL" return 83000
+	run "$TOOL" return --strict 83000
 	[ "$status" -eq 0 ]
 	[ "$(cat "$DEVS/83000/return")" = 1 ]
 }
@@ -683,18 +703,18 @@ pci_dev: 10000:84:00.0" ]
 @test "config: an invalid value or an unknown setting is refused" {
 	fail_write "$BUS/autoborrow_transparent" "$EINVAL"
 	run_failing config autoborrow_transparent 2
-	assert_error "config autoborrow_transparent: invalid value '2' (use 0 or 1)"
+	assert_usage "config autoborrow_transparent: invalid value '2' (use 0 or 1)"
 	fail_write "$BUS/autoborrow_transparent" "$ERANGE"
 	run_failing config autoborrow_transparent 99999999999
-	assert_error "config autoborrow_transparent: invalid value '99999999999' (use 0 or 1)"
+	assert_usage "config autoborrow_transparent: invalid value '99999999999' (use 0 or 1)"
 	fail_write "$BUS/autoborrow_transparent" "$EACCES"
 	run_failing config autoborrow_transparent 1
 	assert_error "config autoborrow_transparent: permission denied (are you root?)"
 	[ "$(cat "$BUS/autoborrow_transparent")" = 0 ]
 	run --separate-stderr "$TOOL" config frob
-	assert_error "unknown setting: frob (settings: autoborrow_transparent)"
+	assert_usage "unknown setting: frob (settings: autoborrow_transparent)"
 	run --separate-stderr "$TOOL" config scan 1
-	assert_error "unknown setting: scan (settings: autoborrow_transparent)"
+	assert_usage "unknown setting: scan (settings: autoborrow_transparent)"
 	[ ! -s "$BUS/scan" ]
 }
 

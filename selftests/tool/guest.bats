@@ -205,7 +205,7 @@ fabric_lspci() {
 	[[ "$output" != *"pci_dev:"* ]]
 }
 
-@test "borrow makes a local NVMe in a synthetic domain; borrow again fails" {
+@test "borrow makes a local NVMe in a synthetic domain; borrow again is a no-op, an error with --strict" {
 	local addr dom blk
 	run --separate-stderr smartio_tool borrow "$FDID"
 	[ "$status" -eq 0 ]
@@ -233,13 +233,18 @@ fabric_lspci() {
 	[ "${lines[0]}" = "$FDID: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [borrowed] (adapter0)" ]
 
 	run --separate-stderr smartio_tool borrow "$FDID"
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ "$stderr" = "smartio_tool: borrow $FDID: already borrowed (local PCI device $addr); nothing to do" ]
+	run --separate-stderr smartio_tool borrow --strict "$FDID"
 	[ "$status" -eq 1 ]
 	[ -z "$output" ]
 	[ "$stderr" = "smartio_tool: borrow $FDID: already borrowed (local PCI device $addr)" ]
 	[ "$(state)" = borrowed ]
+	[ "$(basename "$(readlink $SIO/devices/"$FDID"/pci_dev)")" = "$addr" ]
 }
 
-@test "return is refused while mounted, works after umount, and only once" {
+@test "return is refused while mounted, works after umount; again it is a no-op" {
 	local addr blk
 	smartio_tool borrow "$FDID"
 	addr=$(basename "$(readlink $SIO/devices/"$FDID"/pci_dev)")
@@ -269,6 +274,9 @@ fabric_lspci() {
 	[ ! -e "/sys/class/block/${blk#/dev/}" ]
 
 	run --separate-stderr smartio_tool return "$FDID"
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "smartio_tool: return $FDID: not borrowed; nothing to do" ]
+	run --separate-stderr smartio_tool return --strict "$FDID"
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "smartio_tool: return $FDID: not borrowed" ]
 	[ "$(state)" = available ]
@@ -310,7 +318,7 @@ fabric_lspci() {
 	wait_blockdev > /dev/null
 
 	run --separate-stderr smartio_tool config autoborrow_transparent 2
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 2 ]
 	[ "$stderr" = "smartio_tool: config autoborrow_transparent: invalid value '2' (use 0 or 1)" ]
 	[ "$(smartio_tool config autoborrow_transparent)" = 1 ]
 
@@ -333,10 +341,10 @@ fabric_lspci() {
 	[ "$status" -eq 1 ]
 	[ "$stderr" = "smartio_tool: no such fabric device: 0xfffff" ]
 	run --separate-stderr smartio_tool return nope
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 2 ]
 	[ "$stderr" = "smartio_tool: not a fabric device id: nope" ]
 	run --separate-stderr smartio_tool borrow adapter0
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 2 ]
 	[ "$stderr" = "smartio_tool: not a fabric device id: adapter0" ]
 	# The same device by an upper-case id with 0X.
 	run smartio_tool show "0X${FDID^^}"

@@ -514,9 +514,15 @@ static int smartio_borrow_locked(struct smartio_fdev *fdev)
 	fdev->pdev = pdev;
 	list_add_tail(&fdev->borrowed_node, &smartio_borrowed);
 	spin_unlock_irqrestore(&smartio_borrow_lock, flags);
-	/* The link dropped since the checks above: see smartio_watch(). */
+	/*
+	 * Listed before its driver probes: a link drop during the probe marks
+	 * it disconnected, so the probe gives up instead of waiting on a
+	 * device that lost config writes. One since the checks above: the
+	 * same. See smartio_watch().
+	 */
 	if (atomic_read(&adapter->link_events) != events)
 		WRITE_ONCE(pdev->error_state, pci_channel_io_perm_failure);
+	pci_bus_add_device(pdev);
 	ret = sysfs_create_link(&fdev->dev.kobj, &pdev->dev.kobj, "pci_dev");
 	if (ret)
 		dev_warn(&fdev->dev, "no pci_dev link: %d\n", ret);

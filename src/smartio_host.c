@@ -556,8 +556,9 @@ static void smartio_grow_windows(struct smartio_adapter *adapter,
  *
  * Keeps BAR addresses the remote side programmed where they fit, assigns
  * the others inside the aperture, re-sizing bridge windows of idle parts of
- * the tree if need be, and binds the native driver. The caller holds
- * pci_lock_rescan_remove().
+ * the tree if need be. The caller holds pci_lock_rescan_remove() and adds
+ * the device with pci_bus_add_device(), which binds the native driver,
+ * once it can find it (see smartio_adapter_link_event()).
  *
  * Return: the PCI device with a reference held, or ERR_PTR: -ENODEV if the
  * path or the device is gone, -ENOSPC if its BARs do not fit.
@@ -601,9 +602,7 @@ struct pci_dev *smartio_host_attach(struct smartio_adapter *adapter,
 		return ERR_PTR(-ENOSPC);
 	}
 	pcie_bus_configure_settings(pbus);
-	pci_dev_get(pdev);
-	pci_bus_add_device(pdev);
-	return pdev;
+	return pci_dev_get(pdev);
 
 hide:
 	clear_bit(smartio_bdf(bus, devfn), host->visible);

@@ -216,6 +216,15 @@ static struct pci_dev *smartio_fdev_pdev(struct smartio_fdev *fdev)
 	return pdev;
 }
 
+/*
+ * What the PCI core's pci_dev_set_disconnected() does, without the device
+ * lock (a probe stuck on the dead device may hold it) and in any context.
+ */
+static void smartio_pdev_set_gone(struct pci_dev *pdev)
+{
+	WRITE_ONCE(pdev->error_state, pci_channel_io_perm_failure);
+}
+
 static void smartio_fdev_uevent(struct smartio_fdev *fdev, bool borrowed)
 {
 	char state[32];
@@ -521,7 +530,7 @@ static int smartio_borrow_locked(struct smartio_fdev *fdev)
 	 * same. See smartio_watch().
 	 */
 	if (atomic_read(&adapter->link_events) != events)
-		WRITE_ONCE(pdev->error_state, pci_channel_io_perm_failure);
+		smartio_pdev_set_gone(pdev);
 	pci_bus_add_device(pdev);
 	ret = sysfs_create_link(&fdev->dev.kobj, &pdev->dev.kobj, "pci_dev");
 	if (ret)
@@ -547,7 +556,7 @@ void smartio_mark_gone(struct smartio_fdev *fdev)
 
 	if (!pdev)
 		return;
-	WRITE_ONCE(pdev->error_state, pci_channel_io_perm_failure);
+	smartio_pdev_set_gone(pdev);
 	dev_info(&fdev->dev, "gone while borrowed as %s\n", pci_name(pdev));
 	pci_dev_put(pdev);
 }
@@ -1480,8 +1489,7 @@ void smartio_adapter_link_event(struct smartio_adapter *adapter)
 	spin_lock_irqsave(&smartio_borrow_lock, flags);
 	list_for_each_entry(fdev, &smartio_borrowed, borrowed_node)
 		if (fdev->adapter == adapter)
-			WRITE_ONCE(fdev->pdev->error_state,
-				   pci_channel_io_perm_failure);
+			smartio_pdev_set_gone(fdev->pdev);
 	spin_unlock_irqrestore(&smartio_borrow_lock, flags);
 	if (READ_ONCE(adapter->watching))
 		mod_delayed_work(smartio_wq, &adapter->watch, 0);

@@ -8,6 +8,11 @@
  * FILE.errno exists and holds the number N. smartio_tool is unchanged: it
  * sees the same error text from its shell as from a real sysfs write.
  *
+ * A write that succeeds can also have an effect on the tree, as the
+ * kernel's would (a scan adds a device, a borrow makes a PCI device): when
+ * FILE.hook exists, opening FILE for writing first runs it with /bin/sh,
+ * without the shim, and waits for it.
+ *
  *   gcc -shared -fPIC -o failwrite.so failwrite.c -ldl
  *   echo 16 > fake/devices/83000/borrow.errno     # EBUSY
  *   LD_PRELOAD=./failwrite.so smartio_tool borrow 83000
@@ -18,6 +23,9 @@
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static int injected_errno(const char *path, int flags)
 {
@@ -36,6 +44,29 @@ static int injected_errno(const char *path, int flags)
 		err = 0;
 	fclose(f);
 	return err;
+}
+
+/* Runs PATH.hook, if there is one, for an open of PATH for writing. */
+static void run_hook(const char *path, int flags)
+{
+	char name[4096];
+	pid_t pid;
+	int status;
+
+	if ((flags & O_ACCMODE) == O_RDONLY)
+		return;
+	if (snprintf(name, sizeof(name), "%s.hook", path) >= (int)sizeof(name))
+		return;
+	if (access(name, R_OK))
+		return;
+	pid = fork();
+	if (pid == 0) {
+		unsetenv("LD_PRELOAD");
+		execl("/bin/sh", "sh", name, (char *)NULL);
+		_exit(127);
+	}
+	if (pid > 0)
+		waitpid(pid, &status, 0);
 }
 
 typedef int (*open_fn)(const char *path, int flags, ...);
@@ -57,6 +88,7 @@ static int failwrite_open(const char *sym, const char *path, int flags,
 		errno = err;
 		return -1;
 	}
+	run_hook(path, flags);
 	return real(path, flags, mode);
 }
 

@@ -30,6 +30,8 @@ setup() {
 	BUS=$SYS/bus/smartio
 	DEVS=$BUS/devices
 	export SMARTIO_SYSFS=$SYS SMARTIO_PROC=$FAKE/proc SMARTIO_PCI_IDS=$FAKE/pci.ids
+	# A borrow does not wait for a driver unless a test asks for it.
+	export SMARTIO_BORROW_WAIT=0
 	mkdir -p "$DEVS" "$FAKE/proc" "$SYS/devices/platform/smartio"
 	echo 0 > "$BUS/autoborrow_transparent"
 	: > "$BUS/scan"
@@ -50,6 +52,7 @@ setup() {
 	# have a "dev" attribute, as in sysfs.
 	mkfdev 83000 0x1b36 0x0010 0x010802 83:00.0 available
 	mkfdev 84000 0x1b36 0x0010 0x010802 84:00.0 borrowed
+	mkconfig "$DEVS/83000/config"
 	local pci=$SYS/devices/pci10000:80/10000:80:00.0/10000:84:00.0
 	local ctrl=$pci/nvme/nvme1
 	DISK=$ctrl/nvme1n1
@@ -110,6 +113,14 @@ mkfdev() {	# mkfdev FDID VENDOR DEVICE CLASS REMOTE STATE [ADAPTER]
 	echo 16384 > "$d/aperture_needed"
 	: > "$d/borrow"
 	: > "$d/return"
+}
+
+# The configuration space of the emulated fabric NVMe (QEMU 1b36:0010) as
+# smartio read it before a borrow, in the format of lspci -xxxx.
+CONFIG=$BATS_TEST_DIRNAME/nvme-1b36-0010.config
+
+mkconfig() {	# mkconfig FILE: FILE holds the 4096 bytes of $CONFIG
+	printf "$(sed 's/^[0-9a-f]*://; s/ /\\x/g' "$CONFIG" | tr -d '\n')" > "$1"
 }
 
 mknode() {	# mknode DIR MAJOR:MINOR: a device with a node in /dev
@@ -183,6 +194,33 @@ mkmpath() {
 	MPHEAD=$s/nvme3n1
 }
 
+# on_write FILE SCRIPT: each write of FILE (with run_failing) first runs the
+# shell commands SCRIPT, as the kernel acts on a write of the attribute.
+on_write() {
+	[ -e "$FAILWRITE" ] || skip "no gcc to build failwrite.so"
+	printf '%s\n' "$2" > "$1.hook"
+}
+
+# mkborrowed FDID NAME [DELAY]: a write of FDID's borrow attribute makes
+# its local PCI device 10000:NAME (the pci_dev link); DELAY seconds later
+# (in the background) the nvme driver binds and makes controller nvme2
+# with disk nvme2n1 and its partition nvme2n1p1.
+mkborrowed() {
+	local pci=$SYS/devices/pci10000:80/10000:80:00.0/10000:$2
+	local ctrl=$pci/nvme/nvme2 later
+	later="mkdir -p '$SYS/bus/pci/drivers/nvme' '$ctrl/nvme2n1/nvme2n1p1' '$SYS/class/block' '$SYS/class/nvme'
+		ln -s '$SYS/class/nvme' '$ctrl/subsystem'
+		ln -s '$SYS/class/block' '$ctrl/nvme2n1/subsystem'
+		ln -s '$SYS/class/block' '$ctrl/nvme2n1/nvme2n1p1/subsystem'
+		echo 1 > '$ctrl/nvme2n1/nvme2n1p1/partition'
+		ln -s '$SYS/bus/pci/drivers/nvme' '$pci/driver'"
+	[ -z "${3:-}" ] || later="(sleep $3; $later) >/dev/null 2>&1 &"
+	on_write "$DEVS/$1/borrow" "mkdir -p '$pci'
+		ln -s '$pci' '$SYS/devices/platform/smartio/$1/pci_dev'
+		echo borrowed > '$DEVS/$1/state'
+		$later"
+}
+
 fail_write() {	# fail_write FILE ERRNO: the next writes of FILE fail
 	[ -e "$FAILWRITE" ] || skip "no gcc to build failwrite.so"
 	echo "$2" > "$1.errno"
@@ -213,9 +251,11 @@ assert_usage() {	# assert_usage MESSAGE (after a run --separate-stderr)
 		run --separate-stderr "$TOOL" "$h"
 		[ "$status" -eq 0 ]
 		[ -z "$stderr" ]
-		for c in scan "list [--json]" "show FDID" "borrow [--strict] FDID" \
-			 "return [--force] [--strict] FDID" "config [NAME [VALUE]]" adapters \
-			 help --version autoborrow_transparent; do
+		for c in scan "list [--json]" "show [--json] FDID" \
+			 "lspci FDID [-n|-nn] [-v|-vv|-vvv] [-x|-xxx|-xxxx]" \
+			 "borrow [--strict] [--no-wait] FDID" \
+			 "return [--force] [--strict] FDID" "config [NAME [VALUE]]" \
+			 "adapters [--json]" help --version autoborrow_transparent; do
 			[[ "$output" == *"$c"* ]]
 		done
 	done
@@ -243,11 +283,21 @@ assert_usage() {	# assert_usage MESSAGE (after a run --separate-stderr)
 	run --separate-stderr "$TOOL" list --yaml
 	assert_usage "usage: smartio_tool list [--json]"
 	run --separate-stderr "$TOOL" show
-	assert_usage "usage: smartio_tool show FDID"
+	assert_usage "usage: smartio_tool show [--json] FDID"
+	run --separate-stderr "$TOOL" show --yaml 83000
+	assert_usage "usage: smartio_tool show [--json] FDID"
+	run --separate-stderr "$TOOL" show 83000 84000
+	assert_usage "usage: smartio_tool show [--json] FDID"
+	run --separate-stderr "$TOOL" lspci
+	assert_usage "usage: smartio_tool lspci FDID [-n|-nn] [-v|-vv|-vvv] [-x|-xxx|-xxxx]"
+	run --separate-stderr "$TOOL" lspci 83000 -k
+	assert_usage "usage: smartio_tool lspci FDID [-n|-nn] [-v|-vv|-vvv] [-x|-xxx|-xxxx]"
+	run --separate-stderr "$TOOL" lspci 83000 -s 00:01.0
+	assert_usage "usage: smartio_tool lspci FDID [-n|-nn] [-v|-vv|-vvv] [-x|-xxx|-xxxx]"
 	run --separate-stderr "$TOOL" borrow 83000 84000
-	assert_usage "usage: smartio_tool borrow [--strict] FDID"
+	assert_usage "usage: smartio_tool borrow [--strict] [--no-wait] FDID"
 	run --separate-stderr "$TOOL" borrow --now 83000
-	assert_usage "usage: smartio_tool borrow [--strict] FDID"
+	assert_usage "usage: smartio_tool borrow [--strict] [--no-wait] FDID"
 	run --separate-stderr "$TOOL" return
 	assert_usage "usage: smartio_tool return [--force] [--strict] FDID"
 	run --separate-stderr "$TOOL" return --now 84000
@@ -255,14 +305,17 @@ assert_usage() {	# assert_usage MESSAGE (after a run --separate-stderr)
 	run --separate-stderr "$TOOL" config a b c
 	assert_usage "usage: smartio_tool config [NAME [VALUE]]"
 	run --separate-stderr "$TOOL" adapters all
-	assert_usage "usage: smartio_tool adapters"
+	assert_usage "usage: smartio_tool adapters [--json]"
+	run --separate-stderr "$TOOL" adapters --json --json
+	assert_usage "usage: smartio_tool adapters [--json]"
 	[ ! -s "$DEVS/83000/borrow" ]
 }
 
-@test "scan writes 1 to the bus scan attribute" {
+@test "scan writes 1 to the bus scan attribute and reports each adapter" {
 	run --separate-stderr "$TOOL" scan
 	[ "$status" -eq 0 ]
-	[ -z "$output$stderr" ]
+	[ -z "$stderr" ]
+	[ "$output" = "adapter0: 2 devices, 0 new, 0 gone, link up" ]
 	[ "$(cat "$BUS/scan")" = 1 ]
 	[ "$(stat -c %s "$BUS/scan")" -eq 1 ]
 }
@@ -277,6 +330,55 @@ assert_usage() {	# assert_usage MESSAGE (after a run --separate-stderr)
 	fail_write "$BUS/scan" "$ENODEV"
 	run_failing scan
 	assert_error "scan: failed with ENODEV"
+}
+
+@test "scan says per adapter how many devices are new and gone" {
+	# Behind adapter0, 85000 appears and 83000 vanishes; adapter1 has
+	# its link down and keeps nothing.
+	mkdev adapter1
+	echo down > "$DEVS/adapter1/link"
+	mkfdev 85000 0x1b36 0x0010 0x010802 85:00.0 available
+	mkfdev 103000 0x1b36 0x0010 0x010802 03:00.0 available adapter1
+	mv "$DEVS/85000" "$FAKE/85000.link"
+	on_write "$BUS/scan" "mv '$FAKE/85000.link' '$DEVS/85000'; rm '$DEVS/83000' '$DEVS/103000'"
+	run_failing scan
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = "adapter0: 2 devices, 1 new, 1 gone, link up
+adapter1: 0 devices, 0 new, 1 gone, link down" ]
+	[ "$(cat "$BUS/scan")" = 1 ]
+	# The next scan finds nothing new.
+	rm "$BUS/scan.hook"
+	run "$TOOL" scan
+	[ "$output" = "adapter0: 2 devices, 0 new, 0 gone, link up
+adapter1: 0 devices, 0 new, 0 gone, link down" ]
+	# One device; adapters in the order of their numbers.
+	mkdev adapter10
+	echo up > "$DEVS/adapter10/link"
+	mkfdev a03000 0x1b36 0x0010 0x010802 03:00.0 available adapter10
+	rm "$DEVS/84000"
+	run "$TOOL" scan
+	[ "$output" = "adapter0: 1 device, 0 new, 0 gone, link up
+adapter1: 0 devices, 0 new, 0 gone, link down
+adapter10: 1 device, 0 new, 0 gone, link up" ]
+}
+
+@test "scan fails without an adapter or when every link is down" {
+	rm "$DEVS/adapter0"
+	run --separate-stderr "$TOOL" scan
+	assert_error "scan: no adapter is bound (load the backend module of your adapters)"
+	[ ! -s "$BUS/scan" ]
+	mkdev adapter0
+	echo down > "$DEVS/adapter0/link"
+	mkdev adapter1
+	run --separate-stderr "$TOOL" scan
+	assert_error "scan: the link of every adapter is down (adapter0, adapter1)"
+	[ ! -s "$BUS/scan" ]
+	echo up > "$DEVS/adapter1/link"
+	run --separate-stderr "$TOOL" scan
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "adapter0: 2 devices, 0 new, 0 gone, link down" ]
+	[ "${lines[1]}" = "adapter1: 0 devices, 0 new, 0 gone, link up" ]
 }
 
 @test "list prints one Dolphin-style line per fabric device, not the adapters" {
@@ -386,6 +488,46 @@ pci_dev: 10000:84:00.0" ]
 	[[ "$output" != *"pci_dev"* ]]
 }
 
+@test "show --json is valid JSON, with numbers as numbers" {
+	printf '0 mem64 nopref 16384\n2 mem64 pref 1048576\n' > "$DEVS/84000/resources"
+	printf '0 16384 assigned\n2 1048576 assigned\n' > "$DEVS/84000/fit"
+	echo 1064960 > "$DEVS/84000/aperture_needed"
+	run --separate-stderr "$TOOL" show --json 84000
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	echo "$output" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d == {
+    "description": "Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller",
+    "fdid": "84000", "vendor": "0x1b36", "device": "0x0010",
+    "subsystem_vendor": "0x1af4", "subsystem_device": "0x1100",
+    "class": "0x010802", "adapter": "adapter0",
+    "remote_address": "84:00.0", "state": "borrowed",
+    "aperture_needed": 1064960,
+    "resources": [
+        {"bar": 0, "type": "mem64", "prefetchable": False, "size": 16384},
+        {"bar": 2, "type": "mem64", "prefetchable": True, "size": 1048576}],
+    "fit": [{"bar": 0, "size": 16384, "state": "assigned"},
+            {"bar": 2, "size": 1048576, "state": "assigned"}],
+    "pci_dev": "10000:84:00.0"}, d
+'
+	# Unreadable attributes are null, an empty one an empty array; the
+	# option goes before or after the fdid.
+	rm "$DEVS/83000/vendor"
+	echo 'x"y\z' > "$DEVS/83000/aperture_needed"
+	: > "$DEVS/83000/resources"
+	run --separate-stderr "$TOOL" show 83000 --json
+	[ "$status" -eq 0 ]
+	echo "$output" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+assert d["vendor"] is None and d["fit"] is None and d["pci_dev"] is None, d
+assert d["aperture_needed"] is None and d["resources"] == [], d
+assert d["state"] == "available" and d["fdid"] == "83000", d
+'
+}
+
 @test "fdids are accepted with or without 0x, in any case, with leading zeros" {
 	local id
 	for id in 83000 0x83000 0X83000 083000 0x00083000; do
@@ -430,12 +572,78 @@ pci_dev: 10000:84:00.0" ]
 }
 
 @test "borrow writes 1 to the device's borrow attribute" {
-	run --separate-stderr "$TOOL" borrow 83000
+	run --separate-stderr "$TOOL" borrow --no-wait 83000
 	[ "$status" -eq 0 ]
 	[ -z "$output$stderr" ]
 	[ "$(cat "$DEVS/83000/borrow")" = 1 ]
 	[ "$(stat -c %s "$DEVS/83000/borrow")" -eq 1 ]
 	[ ! -s "$DEVS/84000/borrow" ]
+}
+
+@test "borrow prints the local PCI address, the driver and the block devices" {
+	mkborrowed 83000 83:00.0
+	SMARTIO_BORROW_WAIT=10 run_failing borrow 83000
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = "pci_dev: 10000:83:00.0
+driver: nvme
+block: nvme2n1" ]
+	[ "$(cat "$DEVS/83000/borrow")" = 1 ]
+}
+
+@test "borrow waits for the driver and its devices, up to SMARTIO_BORROW_WAIT" {
+	mkborrowed 83000 83:00.0 0.5
+	SMARTIO_BORROW_WAIT=10 run_failing borrow 83000
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = "pci_dev: 10000:83:00.0
+driver: nvme
+block: nvme2n1" ]
+}
+
+@test "borrow lists net and drm devices too, and stops waiting at the limit" {
+	local pci=$SYS/devices/pci10000:80/10000:80:00.0/10000:83:00.0
+	mkborrowed 83000 83:00.0 30
+	mkdir -p "$pci/net/eth1" "$pci/drm/card1" "$pci/drm/renderD129" "$SYS/class/net" "$SYS/class/drm"
+	ln -s "$SYS/class/net" "$pci/net/eth1/subsystem"
+	ln -s "$SYS/class/drm" "$pci/drm/card1/subsystem"
+	ln -s "$SYS/class/drm" "$pci/drm/renderD129/subsystem"
+	SECONDS=0
+	SMARTIO_BORROW_WAIT=1 run_failing borrow 83000
+	[ "$status" -eq 0 ]
+	[ "$SECONDS" -le 3 ]
+	[ "$stderr" = "smartio_tool: borrow 83000: no driver bound to 10000:83:00.0 after 1 s" ]
+	[ "$output" = "pci_dev: 10000:83:00.0
+drm: card1
+drm: renderD129
+net: eth1" ]
+}
+
+@test "borrow --no-wait returns right after the write" {
+	mkborrowed 83000 83:00.0 30
+	SECONDS=0
+	SMARTIO_BORROW_WAIT=10 run_failing borrow --no-wait 83000
+	[ "$status" -eq 0 ]
+	[ "$SECONDS" -le 1 ]
+	[ -z "$stderr" ]
+	[ "$output" = "pci_dev: 10000:83:00.0" ]
+	# Without a pci_dev link it says nothing; waiting, it says so.
+	run_failing borrow --no-wait 0x84000
+	[ "$status" -eq 0 ]
+	rm "$DEVS/83000/borrow.hook" "$SYS/devices/platform/smartio/83000/pci_dev"
+	SMARTIO_BORROW_WAIT=1 run --separate-stderr "$TOOL" borrow 83000
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ "$stderr" = "smartio_tool: borrow 83000: no local PCI device after 1 s" ]
+}
+
+@test "SMARTIO_BORROW_WAIT must be a number of seconds" {
+	local w
+	for w in -1 1.5 ten 3601 0x10 007; do
+		SMARTIO_BORROW_WAIT=$w run --separate-stderr "$TOOL" borrow 83000
+		assert_usage "SMARTIO_BORROW_WAIT: not a number of seconds (0-3600): $w"
+	done
+	[ ! -s "$DEVS/83000/borrow" ]
 }
 
 @test "borrow of a borrowed device: success with a note, an error with --strict" {
@@ -725,12 +933,146 @@ pci_dev: 10000:84:00.0" ]
 	[ "$output" = "adapter0: emul domain 10000 buses 80-84 aperture 264 MiB link up" ]
 }
 
+@test "adapters --json is valid JSON, with numbers as numbers" {
+	echo 16384 > "$DEVS/adapter0/aperture_used"
+	echo 276807680 > "$DEVS/adapter0/aperture_free"
+	mkdev adapter1
+	echo 'emul "2"' > "$DEVS/adapter1/backend"
+	echo down > "$DEVS/adapter1/link"
+	run --separate-stderr "$TOOL" adapters --json
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	echo "$output" | python3 -c '
+import json, sys
+a = json.load(sys.stdin)
+assert a == [
+    {"name": "adapter0", "backend": "emul", "domain": "10000",
+     "bus_range": "80-84",
+     "aperture": [
+         {"type": "mem", "start": "0xc0000000", "end": "0xc07fffff"},
+         {"type": "pref", "start": "0x800000000", "end": "0x80fffffff"}],
+     "aperture_size": 276824064, "aperture_used": 16384,
+     "aperture_free": 276807680, "link": "up"},
+    {"name": "adapter1", "backend": "emul \"2\"", "domain": None,
+     "bus_range": None, "aperture": None, "aperture_size": None,
+     "aperture_used": None, "aperture_free": None, "link": "down"}], a
+'
+	rm "$DEVS/adapter0" "$DEVS/adapter1"
+	run "$TOOL" adapters --json
+	[ "$output" = "[]" ]
+	run "$TOOL" adapters
+	[ -z "$output" ]
+}
+
+# The dump lspci -F reads of the fixture: a line naming the device at ADDR,
+# then the fixture itself.
+fixture_lspci() {	# fixture_lspci ADDR LSPCI-OPTIONS...
+	local addr=$1
+	shift
+	{ echo "$addr x"; cat "$CONFIG"; } > "$BATS_TEST_TMPDIR/fixture.dump"
+	lspci -F "$BATS_TEST_TMPDIR/fixture.dump" -i "$SMARTIO_PCI_IDS" "$@" 2>/dev/null
+}
+
+@test "lspci shows an available device as lspci does, at its future address" {
+	command -v lspci >/dev/null || skip "lspci not installed"
+	[ "$(stat -c %s "$DEVS/83000/config")" -eq 4096 ]
+	run --separate-stderr "$TOOL" lspci 83000
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = "10000:83:00.0 Non-Volatile memory controller: Red Hat, Inc. QEMU NVM Express Controller (rev 02)" ]
+	run --separate-stderr "$TOOL" lspci 0x83000 -n
+	[ "$output" = "10000:83:00.0 0108: 1b36:0010 (rev 02)" ]
+	run --separate-stderr "$TOOL" lspci -vv 83000
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "${lines[0]}" = "10000:83:00.0 Non-Volatile memory controller: Red Hat, Inc. QEMU NVM Express Controller (rev 02) (prog-if 02 [NVM Express])" ]
+	[[ "$output" == *$'\n\tCapabilities: [40] MSI-X: Enable- Count=65 Masked-\n'* ]]
+	[[ "$output" == *$'\n\tCapabilities: [80] Express (v2) Endpoint, MSI 00\n'* ]]
+	[[ "$output" == *$'\n\tCapabilities: [60] Power Management version 3\n'* ]]
+	[ "$output" = "$(fixture_lspci 10000:83:00.0 -vv)" ]
+	# Nothing was borrowed.
+	[ ! -s "$DEVS/83000/borrow" ]
+	[ "$(cat "$DEVS/83000/state")" = available ]
+}
+
+@test "lspci passes each option on; -xxxx prints the 4096 bytes of config" {
+	local o
+	command -v lspci >/dev/null || skip "lspci not installed"
+	for o in -nn -v -vvv -x -xxx "-vv -nn" "-v -xxx"; do
+		# shellcheck disable=SC2086
+		run --separate-stderr "$TOOL" lspci 83000 $o
+		[ "$status" -eq 0 ]
+		# shellcheck disable=SC2086
+		[ "$output" = "$(fixture_lspci 10000:83:00.0 $o)" ]
+	done
+	run --separate-stderr "$TOOL" lspci 83000 -xxxx
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 257 ]
+	[ "$(printf '%s\n' "${lines[@]:1}")" = "$(cat "$CONFIG")" ]
+}
+
+@test "lspci without the adapter's domain shows the remote address" {
+	command -v lspci >/dev/null || skip "lspci not installed"
+	rm "$DEVS/adapter0/domain"
+	run --separate-stderr "$TOOL" lspci 83000
+	[ "$status" -eq 0 ]
+	[ "$output" = "83:00.0 Non-Volatile memory controller: Red Hat, Inc. QEMU NVM Express Controller (rev 02)" ]
+}
+
+@test "lspci failures name the device" {
+	mkdir "$FAKE/empty" "$FAKE/tmp"
+	export TMPDIR=$FAKE/tmp
+	run --separate-stderr env PATH="$FAKE/empty" "$TOOL" lspci 83000
+	assert_error "lspci 83000: lspci not found (install pciutils)"
+	command -v lspci >/dev/null || skip "lspci not installed"
+	run --separate-stderr "$TOOL" lspci 84000
+	assert_error "lspci 84000: cannot read its configuration space: no such attribute (a smartio module without it?)"
+	mkdir "$DEVS/84000/config"
+	run --separate-stderr "$TOOL" lspci 84000
+	assert_error "lspci 84000: cannot read its configuration space: Is a directory"
+	rmdir "$DEVS/84000/config"
+	head -c 32 "$DEVS/83000/config" > "$DEVS/84000/config"
+	run --separate-stderr "$TOOL" lspci 84000
+	assert_error "lspci 84000: its configuration space is 32 bytes, not 4096"
+	head -c 4096 /dev/zero | tr '\0' '\377' > "$DEVS/84000/config"
+	run --separate-stderr "$TOOL" lspci 84000
+	assert_error "lspci 84000: the device does not answer (its configuration space reads all ones)"
+	echo 84:00 > "$DEVS/84000/remote_address"
+	run --separate-stderr "$TOOL" lspci 84000
+	assert_error "lspci 84000: no remote address (remote_address: '84:00')"
+	run --separate-stderr "$TOOL" lspci 12345 -vv
+	assert_error "no such fabric device: 0x12345"
+	# No temporary file is left behind, whatever the outcome.
+	run "$TOOL" lspci 83000 -vv
+	[ "$status" -eq 0 ]
+	run "$TOOL" lspci 83000 -xxxx
+	[ "$(compgen -G "$TMPDIR/smartio_tool.*")" = "" ]
+}
+
+@test "every failure of a command on a device names the device" {
+	local c
+	fail_write "$DEVS/83000/borrow" "$EACCES"
+	fail_write "$DEVS/84000/return" "$EACCES"
+	for c in "borrow 83000" "borrow --strict 83000" "return 84000" "lspci 84000"; do
+		# shellcheck disable=SC2086
+		run_failing $c
+		[ "$status" -eq 1 ]
+		[[ "$stderr" == "smartio_tool: "*" ${c##* }: "* ]]
+	done
+	for c in show "show --json" borrow return lspci; do
+		# shellcheck disable=SC2086
+		run --separate-stderr "$TOOL" $c 0x9999
+		assert_error "no such fabric device: 0x9999"
+	done
+}
+
 @test "every command says so when the module is not loaded" {
 	local c
 	rm -rf "$BUS"
-	for c in scan list "list --json" "show 83000" "borrow 83000" "return 83000" \
+	for c in scan list "list --json" "show 83000" "show --json 83000" \
+		 "lspci 83000" "lspci 83000 -vv" "borrow 83000" "return 83000" \
 		 "return --force 83000" config "config autoborrow_transparent" \
-		 "config autoborrow_transparent 1" adapters; do
+		 "config autoborrow_transparent 1" adapters "adapters --json"; do
 		# shellcheck disable=SC2086
 		run --separate-stderr "$TOOL" $c
 		assert_error "smartio module not loaded"
@@ -747,7 +1089,11 @@ pci_dev: 10000:84:00.0" ]
 	run "$TOOL" list
 	run "$TOOL" list --json
 	run "$TOOL" show 84000
+	run "$TOOL" show --json 84000
+	run "$TOOL" lspci 83000 -vv
+	run "$TOOL" lspci 83000 -xxxx
 	run "$TOOL" adapters
+	run "$TOOL" adapters --json
 	run "$TOOL" config
 	run "$TOOL" config autoborrow_transparent
 	after=$(cd "$FAKE" && find . -exec ls -ld --time-style=+%s.%N {} + | sort)

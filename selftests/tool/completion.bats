@@ -38,7 +38,7 @@ comp() {
 }
 
 @test "the first word completes to the commands and top-level options" {
-	[ "$(comp "")" = "--help --version -h adapters borrow config help list return scan show" ]
+	[ "$(comp "")" = "--help --version -h adapters borrow config help list lspci return scan show" ]
 	[ "$(comp b)" = "borrow" ]
 	[ "$(comp --v)" = "--version" ]
 }
@@ -51,14 +51,24 @@ comp() {
 	done
 }
 
-@test "show completes every fdid in sysfs, not the adapters" {
-	[ "$(comp show "")" = "83000 84000 85010" ]
+@test "show completes every fdid in sysfs, not the adapters, and --json" {
+	[ "$(comp show "")" = "--json 83000 84000 85010" ]
 	[ "$(comp show 8)" = "83000 84000 85010" ]
 	[ "$(comp show 85)" = "85010" ]
+	[ "$(comp show --json "")" = "--json 83000 84000 85010" ]
+	[ "$(comp show 83000 "")" = "" ]
+}
+
+@test "lspci completes every fdid, then the lspci options" {
+	[ "$(comp lspci "")" = "83000 84000 85010" ]
+	[ "$(comp lspci 84)" = "84000" ]
+	[ "$(comp lspci 83000 "")" = "-n -nn -v -vv -vvv -x -xxx -xxxx" ]
+	[ "$(comp lspci 83000 -vv -x)" = "-x -xxx -xxxx" ]
+	[ "$(comp lspci -v)" = "-v -vv -vvv" ]
 }
 
 @test "borrow completes the available fdids, return the borrowed ones, and their options" {
-	[ "$(comp borrow "")" = "--strict 83000 85010" ]
+	[ "$(comp borrow "")" = "--no-wait --strict 83000 85010" ]
 	[ "$(comp borrow 8)" = "83000 85010" ]
 	[ "$(comp return "")" = "--force --strict 84000" ]
 	[ "$(comp return --force "")" = "--force --strict 84000" ]
@@ -74,6 +84,8 @@ comp() {
 
 @test "list completes --json, config its settings and values" {
 	[ "$(comp list "")" = "--json" ]
+	[ "$(comp adapters "")" = "--json" ]
+	[ "$(comp adapters --json "")" = "--json" ]
 	[ "$(comp config "")" = "autoborrow_transparent" ]
 	[ "$(comp config autoborrow_transparent "")" = "0 1" ]
 	[ "$(comp config autoborrow_transparent 1 "")" = "" ]
@@ -81,6 +93,7 @@ comp() {
 
 @test "no fdid is completed without the smartio module" {
 	rm -rf "$SMARTIO_SYSFS/bus/smartio"
-	[ "$(comp show "")" = "" ]
-	[ "$(comp borrow "")" = "--strict" ]
+	[ "$(comp show "")" = "--json" ]
+	[ "$(comp lspci "")" = "" ]
+	[ "$(comp borrow "")" = "--no-wait --strict" ]
 }

@@ -4,7 +4,8 @@
 # mkinitramfs.sh KVER STAGEDIR OUT.cpio.gz
 #
 # A small guest root: busybox, bash, bats, lspci/setpci with pci.ids, nvme,
-# mkfs.ext4, fio, dmsetup, mdadm, sfdisk and their libraries, the nvme, ext4,
+# mkfs.ext4, fio, dmsetup, mdadm, sfdisk, flock, pgrep/pkill (busybox-static
+# has neither) and their libraries, the nvme, ext4,
 # device-mapper and md raid1 modules of KVER with their dependencies
 # (uncompressed, with a modules.dep), scripts/guest-init
 # as /init, and STAGEDIR copied to /smartio (/smartio/bin is on PATH).
@@ -39,7 +40,7 @@ copy_bin() {
 }
 for bin in /bin/bash /usr/bin/lspci /usr/bin/setpci /usr/sbin/nvme \
 	   /usr/sbin/mkfs.ext4 /usr/sbin/e2fsck /usr/bin/fio /usr/sbin/dmsetup \
-	   /usr/sbin/mdadm /usr/sbin/sfdisk /usr/bin/flock; do
+	   /usr/sbin/mdadm /usr/sbin/sfdisk /usr/bin/flock /usr/bin/pgrep /usr/bin/pkill; do
 	copy_bin "$bin"
 done
 cp /usr/share/misc/pci.ids "$root/usr/share/misc/"

@@ -16,9 +16,11 @@ STORM_SECS=${SMARTIO_STORM_SECS:-60}
 MARKER=smartio-storm-start
 
 # One guest loop per argument; each counts its iterations in /tmp/storm/NAME
-# and ends when /tmp/storm/stop appears. All errors are expected and ignored.
+# and ends when /tmp/storm/stop appears, leaving /tmp/storm/NAME.done; its
+# PID is in /tmp/storm/NAME.pid. All errors are expected and ignored.
 STORM_SH='D=/sys/bus/smartio/devices S=/tmp/storm L=/sys/kernel/debug/smartio/adapter0/link_down
 n=0 ok=0
+echo $$ > $S/$1.pid
 while [ ! -e $S/stop ]; do
 	[ -d /sys/bus/smartio ] || sleep 0.05
 	case $1 in
@@ -49,9 +51,14 @@ while [ ! -e $S/stop ]; do
 	esac > /dev/null 2>&1
 	n=$((n + 1))
 	echo "$n $ok" > $S/$1
-done'
+done
+touch $S/$1.done'
 
 LOOPS="borrow borrow2 scan read autoborrow link module"
+
+# Guest command "$STORM_WAIT SECS": waits up to SECS seconds for every loop
+# to have ended (each leaves NAME.done); fails if one has not.
+STORM_WAIT='storm_wait() { local end=$((SECONDS + $1)) l left; while :; do left=""; for l in '"$LOOPS"'; do [ -e /tmp/storm/$l.done ] || left="$left $l"; done; [ -z "$left" ] && return 0; [ $SECONDS -ge $end ] && { echo "not ended:$left"; return 1; }; sleep 0.2; done; }; storm_wait'
 
 # The host side of the storm: hot-add and remove an NVMe in dn1 until
 # $BATS_FILE_TMPDIR/stop appears. Devices whose removal did not complete
@@ -94,7 +101,7 @@ setup_file() {
 teardown_file() {
 	local id
 	touch "$BATS_FILE_TMPDIR/stop"
-	gx 'mkdir -p /tmp/storm; touch /tmp/storm/stop; for i in $(seq 100); do pgrep -f "^bash /tmp/storm.sh" > /dev/null || break; sleep 0.1; done; pkill -f "^bash /tmp/storm.sh"; true'
+	gx "mkdir -p /tmp/storm; touch /tmp/storm/stop; $STORM_WAIT 60 || for l in $LOOPS; do [ -e /tmp/storm/\$l.done ] || kill \$(cat /tmp/storm/\$l.pid) 2>/dev/null; done; true"
 	gx "echo 0 > /sys/kernel/debug/smartio/adapter0/link_down 2>/dev/null; test -d /sys/module/smartio_emul || { test -d /sys/bus/smartio || insmod /smartio/smartio.ko; insmod /smartio/smartio_emul.ko; }; echo 0 > /sys/bus/smartio/autoborrow_transparent; $GUEST_FNS; return_all; true"
 	for id in $(cat "$BATS_FILE_TMPDIR/stuck" 2>/dev/null); do
 		qemu_has_device "$id" && qmp_unplug "$id" 30
@@ -133,7 +140,8 @@ EOF
 	wait
 	qemu_alive
 	# Every loop ends by itself within a few seconds (nothing hangs).
-	run gx 'touch /tmp/storm/stop; for i in $(seq 300); do pgrep -f "^bash /tmp/storm.sh" > /dev/null || break; sleep 0.1; done; pgrep -f "^bash /tmp/storm.sh" > /dev/null && echo "loops still running"; for l in '"$LOOPS"'; do echo "$l=$(cat /tmp/storm/$l)"; done'
+	# A loop in the middle of an rmmod on the debug kernel takes its time.
+	run gx "touch /tmp/storm/stop; $STORM_WAIT 100 || echo 'loops still running'; for l in $LOOPS; do echo \"\$l=\$(cat /tmp/storm/\$l)\"; done"
 	echo "$output"
 	local counts q
 	counts=$(echo "$output" | grep = | tr ' ' '/' | paste -sd' ')
@@ -149,8 +157,8 @@ EOF
 @test "after the storm: links up, module loaded, autoborrow off, slot emptied, pool quiet" {
 	not_wedged
 	qemu_alive
-	# The module loop's last rmmod or insmod may still be under way (on a
-	# debug kernel, delayed kobject releases make them take seconds).
+	# The loops have ended; whatever state they left (a module that did
+	# not load, a link left down) is put right before the checks.
 	run gx 'for i in $(seq 60); do
 			echo 0 > /sys/kernel/debug/smartio/adapter0/link_down 2>/dev/null
 			test -d /sys/module/smartio_emul || { test -d /sys/bus/smartio || insmod /smartio/smartio.ko; insmod /smartio/smartio_emul.ko; }
@@ -158,6 +166,7 @@ EOF
 			sleep 1
 		done; exit 1'
 	echo "$output"
+	guest_state
 	[ "$status" -eq 0 ]
 	# A device_del the storm left pending must complete now.
 	local id

@@ -87,6 +87,16 @@ gx() {
 	return $rc
 }
 
+# guest_state: what a failed check needs to be understood (bats shows a
+# test's output only when it fails): modules, adapters, pool, smartio's
+# kernel messages.
+guest_state() {
+	gx 'echo "modules: $(lsmod | grep -o "^smartio[a-z_]*" | paste -sd" ")"
+		echo "adapters: $(ls /sys/kernel/debug/smartio 2>/dev/null | paste -sd" ")"
+		echo "pool: $(ls /sys/bus/smartio/devices 2>/dev/null | paste -sd" ")"
+		dmesg | grep -iE "smartio|adapter[0-9]|pci 10000" | tail -n 40' 2>&1
+}
+
 not_wedged() {
 	[ ! -e "$BATS_FILE_TMPDIR/wedged" ] || { echo "guest wedged: an earlier command hung in the kernel"; return 1; }
 }

@@ -149,12 +149,36 @@ fabric_lspci() {
 	lspci -Dn | grep -E '^[0-9a-f]{5,}:' | grep ' 1b36:0010' || true
 }
 
+# The lines of lspci -vv output that do not depend on the kernel: without
+# BAR sizes and the driver and module lines.
+lspci_comparable() {
+	sed -e 's/ \[size=[^]]*\]$//' -e "/^${TAB}Kernel driver in use:/d" \
+		-e "/^${TAB}Kernel modules:/d"
+}
+
+# The identity and capability list of lspci -vv output, without what a
+# driver changes (enable bits and the like).
+lspci_caps() {
+	grep -E "^[0-9a-f]|^${TAB}(Subsystem|Capabilities):" |
+		sed "s/^\(${TAB}Capabilities: \[[0-9a-f]*\] [^:,]*\).*/\1/"
+}
+
+TAB=$'\t'
+
+# The local PCI address the fabric NVMe has once borrowed.
+future_address() {
+	local a
+
+	a=$(cat $SIO/devices/"$FDID"/adapter)
+	echo "$(cat $SIO/devices/"$a"/domain):$(cat $SIO/devices/"$FDID"/remote_address)"
+}
+
 @test "--help lists every command" {
 	local c
 	run --separate-stderr smartio_tool --help
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
-	for c in scan list show borrow return --force config adapters --version; do
+	for c in scan list show lspci borrow --no-wait return --force config adapters --json --version; do
 		[[ "$output" == *"$c"* ]]
 	done
 }
@@ -162,7 +186,9 @@ fabric_lspci() {
 @test "scan then list shows exactly the fabric NVMe, available" {
 	run --separate-stderr smartio_tool scan
 	[ "$status" -eq 0 ]
-	[ -z "$output$stderr" ]
+	[ -z "$stderr" ]
+	# setup_file scanned already: nothing is new.
+	[ "$output" = "adapter0: 1 device, 0 new, 0 gone, link up" ]
 	run --separate-stderr smartio_tool list
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
@@ -206,10 +232,11 @@ fabric_lspci() {
 }
 
 @test "borrow makes a local NVMe in a synthetic domain; borrow again is a no-op, an error with --strict" {
-	local addr dom blk
+	local addr dom blk out
 	run --separate-stderr smartio_tool borrow "$FDID"
 	[ "$status" -eq 0 ]
-	[ -z "$output$stderr" ]
+	[ -z "$stderr" ]
+	out=("${lines[@]}")
 	[ "$(state)" = borrowed ]
 	[ -L $SIO/devices/"$FDID"/pci_dev ]
 	addr=$(basename "$(readlink $SIO/devices/"$FDID"/pci_dev)")
@@ -223,6 +250,11 @@ fabric_lspci() {
 
 	blk=$(wait_blockdev)
 	[ -b "$blk" ]
+	# borrow printed the address, the driver and the disk.
+	[ "${#out[@]}" -eq 3 ]
+	[ "${out[0]}" = "pci_dev: $addr" ]
+	[ "${out[1]}" = "driver: nvme" ]
+	[ "${out[2]}" = "block: ${blk#/dev/}" ]
 
 	run smartio_tool show "$FDID"
 	[[ "$output" == *"state: borrowed"* ]]
@@ -242,6 +274,64 @@ fabric_lspci() {
 	[ "$stderr" = "smartio_tool: borrow $FDID: already borrowed (local PCI device $addr)" ]
 	[ "$(state)" = borrowed ]
 	[ "$(basename "$(readlink $SIO/devices/"$FDID"/pci_dev)")" = "$addr" ]
+}
+
+@test "borrow --no-wait returns after the write with the PCI address" {
+	run --separate-stderr smartio_tool borrow --no-wait "$FDID"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "${lines[0]}" = "pci_dev: $(future_address)" ]
+	[ "$(state)" = borrowed ]
+	wait_blockdev > /dev/null
+}
+
+@test "lspci shows an available device as lspci shows it once borrowed" {
+	local addr avail tool live
+	addr=$(future_address)
+	run --separate-stderr smartio_tool lspci "$FDID" -vv
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	avail=$output
+	[[ "${lines[0]}" == "$addr Non-Volatile memory controller: Red Hat, Inc. QEMU NVM Express Controller (rev 02)"* ]]
+	[[ "$avail" == *$'\n\tCapabilities: [80] Express (v2) Endpoint, MSI 00\n'* ]]
+	# It borrowed nothing.
+	[ "$(state)" = available ]
+	[ ! -e $SIO/devices/"$FDID"/pci_dev ]
+	run lspci -D -s "$addr"
+	[ -z "$output" ]
+
+	smartio_tool borrow "$FDID"
+	wait_blockdev > /dev/null
+	[ "$(basename "$(readlink $SIO/devices/"$FDID"/pci_dev)")" = "$addr" ]
+	live=$(lspci -s "$addr" -vv)
+	[[ "$live" == *"Kernel driver in use: nvme"* ]]
+	# Borrowed: the same lines, but for the BAR sizes and the driver.
+	tool=$(smartio_tool lspci "$FDID" -vv)
+	[ "$(lspci_comparable <<<"$tool")" = "$(lspci_comparable <<<"$live")" ]
+	# Available before: the same identity and capabilities.
+	[ "$(lspci_caps <<<"$avail")" = "$(lspci_caps <<<"$live")" ]
+	[ "$(lspci_caps <<<"$avail" | wc -l)" -ge 5 ]
+	# -xxxx: the 4096 bytes the PCI core reads.
+	[ "$(smartio_tool lspci "$FDID" -xxxx | sed 1d)" = "$(lspci -s "$addr" -xxxx | sed 1d)" ]
+}
+
+@test "show --json and adapters --json carry numbers as numbers" {
+	local d=$SIO/devices/$FDID a=$SIO/devices/adapter0
+	run --separate-stderr smartio_tool show --json "$FDID"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "${lines[0]}" = "{" ]
+	[ "${lines[-1]}" = "}" ]
+	[[ "$output" == *"\"fdid\": \"$FDID\","* ]]
+	[[ "$output" == *"\"aperture_needed\": $(cat $d/aperture_needed),"* ]]
+	[[ "$output" == *"\"resources\": [{\"bar\": 0, \"type\": \"mem64\", \"prefetchable\": false, \"size\": 16384}],"* ]]
+	[[ "$output" == *"\"fit\": [{\"bar\": 0, \"size\": 16384, \"state\": \"fits\"}],"* ]]
+	[[ "$output" == *"\"pci_dev\": null"* ]]
+	run --separate-stderr smartio_tool adapters --json
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
+	[[ "${lines[1]}" == "  {\"name\": \"adapter0\", \"backend\": \"emul\", \"domain\": \"$(cat $a/domain)\", "* ]]
+	[[ "${lines[1]}" == *"\"aperture_size\": $(cat $a/aperture_size), \"aperture_used\": $(cat $a/aperture_used), \"aperture_free\": $(cat $a/aperture_free), \"link\": \"up\"}" ]]
 }
 
 @test "return is refused while mounted, works after umount; again it is a no-op" {

@@ -1537,12 +1537,15 @@ struct dentry *smartio_adapter_debugfs(const struct smartio_adapter *adapter)
 EXPORT_SYMBOL_GPL(smartio_adapter_debugfs);
 
 /**
- * smartio_adapters_settle() - wait for the adapters registered so far
+ * smartio_adapters_settle() - wait for adapters registered or unregistered
  *
  * Waits until every adapter registered before the call has its synthetic
  * PCI host bridge (and, with autoborrow_transparent, its first scan done),
- * so that a backend's module init can return with its adapters ready.
- * Must not be called with the PCI rescan lock held (not from a probe).
+ * and every adapter unregistered before the call has left sysfs with its
+ * pool, so that a backend's module init returns with its adapters ready
+ * and its module exit with them gone (their names free for reuse).
+ * Must not be called with the PCI rescan lock held (not from a probe or
+ * remove).
  */
 void smartio_adapters_settle(void)
 {

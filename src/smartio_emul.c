@@ -488,6 +488,11 @@ static void __exit smartio_emul_exit(void)
 	/* Borrowed devices go back in order, not as if the link were cut. */
 	smartio_adapters_return(&smartio_emul_ops);
 	pci_unregister_driver(&smartio_emul_driver);
+	/*
+	 * The adapters are gone from sysfs when rmmod returns, so loading the
+	 * module again names them as before (adapter0, ...).
+	 */
+	smartio_adapters_settle();
 }
 
 module_init(smartio_emul_init);

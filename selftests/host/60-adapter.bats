@@ -70,6 +70,25 @@ teardown() {
 	[ "$status" -eq 1 ]
 }
 
+@test "rmmod smartio_emul returns with its adapter gone; insmod at once brings back adapter0" {
+	# Back to back, with the NVMe borrowed each time: once rmmod returns,
+	# nothing of the adapter is left, so the next insmod reuses its name.
+	run gexec 'for i in 1 2 3; do
+			smartio_tool scan > /dev/null && echo 1 > /sys/bus/smartio/devices/83000/borrow || exit 1
+			rmmod smartio_emul || exit 1
+			left=$(ls /sys/bus/smartio/devices; ls /sys/kernel/debug/smartio; ls /sys/bus/pci/devices | grep "^10000:")
+			[ -z "$left" ] || { echo "left after rmmod $i:" $left; exit 1; }
+			insmod /smartio/smartio_emul.ko || exit 1
+			echo "after insmod $i:" $(ls /sys/bus/smartio/devices) $(ls /sys/kernel/debug/smartio/*/link_down)
+		done'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
+	for l in "${lines[@]}"; do
+		[[ "$l" == "after insmod "[123]": adapter0 /sys/kernel/debug/smartio/adapter0/link_down" ]]
+	done
+}
+
 # Borrows the fabric NVMe and starts reading it in a loop in the background.
 borrow_with_io='
 	echo $(basename $(readlink /sys/bus/smartio/devices/adapter0/device)) > /tmp/pxb

@@ -619,6 +619,31 @@ drm: renderD129
 net: eth1" ]
 }
 
+@test "borrow waits 2 s for a driver, then up to the limit for its devices" {
+	local pci=$SYS/devices/pci10000:80/10000:80:00.0/10000:83:00.0
+	# No driver: a note after 2 s, not after SMARTIO_BORROW_WAIT.
+	mkborrowed 83000 83:00.0 30
+	SECONDS=0
+	SMARTIO_BORROW_WAIT=10 run_failing borrow 83000
+	[ "$status" -eq 0 ]
+	[ "$SECONDS" -le 5 ]
+	[ "$output" = "pci_dev: 10000:83:00.0" ]
+	[ "$stderr" = "smartio_tool: borrow 83000: no driver bound to 10000:83:00.0 after 2 s" ]
+	# A driver at once, its disk 3 s later: the disk is waited for.
+	rm "$SYS/devices/platform/smartio/83000/pci_dev"
+	mkdir -p "$SYS/bus/pci/drivers/nvme"
+	on_write "$DEVS/83000/borrow" "ln -s '$pci' '$SYS/devices/platform/smartio/83000/pci_dev'
+		ln -s '$SYS/bus/pci/drivers/nvme' '$pci/driver'
+		(sleep 3; mkdir -p '$pci/nvme/nvme2/nvme2n1' '$SYS/class/block'
+		 ln -s '$SYS/class/block' '$pci/nvme/nvme2/nvme2n1/subsystem') >/dev/null 2>&1 &"
+	SMARTIO_BORROW_WAIT=10 run_failing borrow 83000
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = "pci_dev: 10000:83:00.0
+driver: nvme
+block: nvme2n1" ]
+}
+
 @test "borrow --no-wait returns right after the write" {
 	mkborrowed 83000 83:00.0 30
 	SECONDS=0

@@ -80,7 +80,8 @@ teardown() {
 			[ -z "$left" ] || { echo "left after rmmod $i:" $left; exit 1; }
 			insmod /smartio/smartio_emul.ko || exit 1
 			echo "after insmod $i:" $(ls /sys/bus/smartio/devices) $(ls /sys/kernel/debug/smartio/*/link_down)
-		done'
+		done
+		smartio_tool scan > /dev/null'
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 3 ]

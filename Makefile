@@ -102,6 +102,8 @@ install-tools:
 		$(DESTDIR)$(DOCDIR)/examples/modules-load.d/smartio.conf
 	$(INSTALL) -D -m 644 Documentation/examples/modprobe.d/smartio.conf \
 		$(DESTDIR)$(DOCDIR)/examples/modprobe.d/smartio.conf
+	$(INSTALL) -D -m 644 Documentation/examples/smartio/policy \
+		$(DESTDIR)$(DOCDIR)/examples/smartio/policy
 
 uninstall:
 	rm -f $(foreach m,$(MODULES),$(DESTDIR)$(MODDIR)/$(m).ko)

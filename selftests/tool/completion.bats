@@ -38,7 +38,7 @@ comp() {
 }
 
 @test "the first word completes to the commands and top-level options" {
-	[ "$(comp "")" = "--help --version -h adapters borrow config help list lspci return scan show" ]
+	[ "$(comp "")" = "--help --version -h adapters apply borrow config help list lspci monitor return scan show" ]
 	[ "$(comp b)" = "borrow" ]
 	[ "$(comp --v)" = "--version" ]
 }
@@ -89,6 +89,16 @@ comp() {
 	[ "$(comp config "")" = "autoborrow_transparent" ]
 	[ "$(comp config autoborrow_transparent "")" = "0 1" ]
 	[ "$(comp config autoborrow_transparent 1 "")" = "" ]
+}
+
+@test "apply completes its options and the available fdids, --policy a file; monitor nothing" {
+	local avail
+	avail=$(comp borrow "" | tr ' ' '\n' | grep -v '^--' | paste -sd' ')
+	[ "$(comp apply "" | tr ' ' '\n' | grep -v '^--' | paste -sd' ')" = "$avail" ]
+	[[ " $(comp apply "") " == *" --dry-run --policy "* ]]
+	: > "$BATS_TEST_TMPDIR/policy.lab"
+	[ "$(comp apply --policy "$BATS_TEST_TMPDIR/policy.l")" = "$BATS_TEST_TMPDIR/policy.lab" ]
+	[ "$(comp monitor "")" = "" ]
 }
 
 @test "no fdid is completed without the smartio module" {

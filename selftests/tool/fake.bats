@@ -1124,3 +1124,121 @@ fixture_lspci() {	# fixture_lspci ADDR LSPCI-OPTIONS...
 	after=$(cd "$FAKE" && find . -exec ls -ld --time-style=+%s.%N {} + | sort)
 	[ "$before" = "$after" ]
 }
+
+# A policy file for apply; its lines are the arguments.
+mkpolicy() {
+	POLICY_FILE=$FAKE/policy
+	printf '%s\n' "$@" > "$POLICY_FILE"
+}
+
+@test "apply --dry-run says what the policy would do and writes nothing" {
+	local before after
+	mkfdev 85000 0x8086 0x10d2 0x020000 85:00.0 available
+	mkpolicy "# lab chassis" "ignore vendor=0x8086   # the NIC stays" "borrow class=0x0108*"
+	before=$(cd "$FAKE" && find . -exec ls -ld --time-style=+%s.%N {} + | sort)
+	run --separate-stderr "$TOOL" apply --dry-run --policy "$POLICY_FILE"
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = "83000: would borrow (line 3)
+84000: already borrowed (line 3)
+85000: ignored (line 2)" ]
+	after=$(cd "$FAKE" && find . -exec ls -ld --time-style=+%s.%N {} + | sort)
+	[ "$before" = "$after" ]
+}
+
+@test "apply scans, borrows what the first matching rule says, and prints it" {
+	mkfdev 85000 0x8086 0x10d2 0x020000 85:00.0 available
+	mkfdev 86000 0x1b36 0x0010 0x010802 86:00.0 available
+	mkborrowed 83000 83:00.0
+	# First match wins: 86000 is ignored by fdid before the class rule.
+	mkpolicy "ignore fdid=0x086000" "borrow class=0108* adapter=adapter0"
+	SMARTIO_POLICY=$POLICY_FILE run_failing apply
+	[ "$status" -eq 0 ]
+	[ "$output" = "83000: borrowed as 10000:83:00.0 (line 2)
+84000: already borrowed (line 2)
+85000: no rule matches; left as it is
+86000: ignored (line 1)" ]
+	[ "$(cat "$BUS/scan")" = 1 ]
+	[ "$(cat "$DEVS/83000/borrow")" = 1 ]
+	[ ! -s "$DEVS/85000/borrow" ]
+	[ ! -s "$DEVS/86000/borrow" ]
+}
+
+@test "apply FDID applies the policy to that device only" {
+	mkfdev 86000 0x1b36 0x0010 0x010802 86:00.0 available
+	mkpolicy "borrow vendor=1B36"
+	run_failing apply --policy "$POLICY_FILE" 0x86000
+	[ "$status" -eq 0 ]
+	[ "$output" = "86000: borrowed (line 1)" ]
+	[ "$(cat "$DEVS/86000/borrow")" = 1 ]
+	[ ! -s "$DEVS/83000/borrow" ]
+	[ ! -s "$BUS/scan" ]
+}
+
+@test "apply matches serial= on the PCIe Device Serial Number" {
+	mkconfig "$DEVS/83000/config"
+	# An extended capability at 0x100: Device Serial Number (id 3),
+	# lower dword 0x55667788, upper 0x11223344, no next capability.
+	printf '\x03\x00\x01\x00\x88\x77\x66\x55\x44\x33\x22\x11' |
+		dd of="$DEVS/83000/config" bs=1 seek=256 conv=notrunc 2> /dev/null
+	mkpolicy "borrow serial=11-22-33-44-55-66-77-8[0-9]" "ignore"
+	run --separate-stderr "$TOOL" apply --dry-run --policy "$POLICY_FILE"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "83000: would borrow (line 1)" ]
+	mkpolicy "borrow serial=11-22-33-44-55-66-77-99" "ignore"
+	run --separate-stderr "$TOOL" apply --dry-run --policy "$POLICY_FILE" 83000
+	[ "$output" = "83000: ignored (line 2)" ]
+}
+
+@test "apply refuses a malformed policy, naming the line" {
+	mkpolicy "borrow class=0108*" "" "# fine so far" "borrow colour=red"
+	run --separate-stderr "$TOOL" apply --policy "$POLICY_FILE"
+	assert_error "apply: $POLICY_FILE line 4: unknown key 'colour' (keys: class vendor device serial adapter fdid)"
+	mkpolicy "take class=0108*"
+	run --separate-stderr "$TOOL" apply --policy "$POLICY_FILE"
+	assert_error "apply: $POLICY_FILE line 1: unknown action 'take' (borrow or ignore)"
+	mkpolicy "ignore" "borrow class"
+	run --separate-stderr "$TOOL" apply --policy "$POLICY_FILE"
+	assert_error "apply: $POLICY_FILE line 2: 'class' is not KEY=VALUE"
+	mkpolicy "borrow vendor="
+	run --separate-stderr "$TOOL" apply --policy "$POLICY_FILE"
+	assert_error "apply: $POLICY_FILE line 1: 'vendor=' has no value"
+	run --separate-stderr "$TOOL" apply --policy "$FAKE/none"
+	assert_error "apply: no policy file $FAKE/none (see smartio_tool(8))"
+	# Nothing was scanned or borrowed.
+	[ ! -s "$BUS/scan" ]
+	[ ! -s "$DEVS/83000/borrow" ]
+	run --separate-stderr "$TOOL" apply --policy
+	[ "$status" -eq 2 ]
+}
+
+@test "apply: a borrow that fails names the device and fails the command" {
+	mkpolicy "borrow"
+	fail_write "$DEVS/83000/borrow" "$ENODEV"
+	run_failing apply --policy "$POLICY_FILE"
+	[ "$status" -eq 1 ]
+	[ "${lines[0]}" = "84000: already borrowed (line 1)" ]
+	[[ "$stderr" == "smartio_tool: apply 83000: borrow failed: "*"
+smartio_tool: apply: some borrows failed (see above)" ]]
+}
+
+@test "monitor prints one line per pool event, from udevadm" {
+	mkdir -p "$FAKE/bin"
+	# udevadm monitor --kernel --property, as it prints two events.
+	cat > "$FAKE/bin/udevadm" <<-'EOF'
+	#!/bin/sh
+	[ "$*" = "monitor --kernel --property --subsystem-match=smartio" ] || exit 9
+	printf 'monitor will print the received events for:\nKERNEL - the kernel uevent\n\n'
+	printf 'KERNEL[12.5] add      /devices/smartio/adapter0/83000 (smartio)\nACTION=add\nDEVPATH=/devices/smartio/adapter0/83000\nSUBSYSTEM=smartio\nSMARTIO_FDID=83000\nSMARTIO_ADAPTER=adapter0\nPCI_ID=1B36:0010\nPCI_CLASS=010802\nSEQNUM=1\n\n'
+	printf 'KERNEL[13.0] change   /devices/smartio/adapter0/83000 (smartio)\nACTION=change\nDEVPATH=/devices/smartio/adapter0/83000\nSUBSYSTEM=smartio\nSMARTIO_STATE=borrowed\nSMARTIO_FDID=83000\nSMARTIO_ADAPTER=adapter0\nPCI_ID=1B36:0010\nPCI_CLASS=010802\n\n'
+	printf 'KERNEL[14.0] change   /devices/smartio/adapter0 (smartio)\nACTION=change\nDEVPATH=/devices/smartio/adapter0\nSUBSYSTEM=smartio\nSMARTIO_AUTOBORROW=1\n\n'
+	EOF
+	chmod +x "$FAKE/bin/udevadm"
+	PATH=$FAKE/bin:$PATH run --separate-stderr "$TOOL" monitor
+	[ "$status" -eq 0 ]
+	[ "$output" = "add 83000 (adapter0) 1b36:0010 class 010802
+change 83000 borrowed (adapter0) 1b36:0010 class 010802
+change adapter0 autoborrow_transparent=1" ]
+	run --separate-stderr "$TOOL" monitor now
+	[ "$status" -eq 2 ]
+}

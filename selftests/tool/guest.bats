@@ -450,3 +450,44 @@ future_address() {
 	[ -z "$stderr" ]
 	[[ "${lines[0]}" == "adapter0: emul domain $(cat $a/domain) buses $(cat $a/bus_range) aperture "*" MiB link up" ]]
 }
+
+@test "apply borrows what the policy says, once; --dry-run only says it" {
+	local p=$BATS_TEST_TMPDIR/policy
+	printf '%s\n' "# test policy" "ignore class=0x0200*" "borrow class=0x0108* adapter=adapter0" > "$p"
+	run --separate-stderr smartio_tool apply --dry-run --policy "$p"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$FDID: would borrow (line 3)"* ]]
+	[ "$(state)" = available ]
+	SMARTIO_POLICY=$p run --separate-stderr smartio_tool apply
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"$FDID: borrowed as 10000:"*" (line 3)"* ]]
+	[ "$(state)" = borrowed ]
+	wait_blockdev > /dev/null
+	# Again: nothing to do.
+	run --separate-stderr smartio_tool apply --policy "$p" "$FDID"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$FDID: already borrowed (line 3)" ]
+	# A policy error names its line and borrows nothing.
+	smartio_tool return "$FDID"
+	printf '%s\n' "borrow class=0x0108*" "borrow bus=83" > "$p"
+	run --separate-stderr smartio_tool apply --policy "$p"
+	[ "$status" -eq 1 ]
+	[ "$stderr" = "smartio_tool: apply: $p line 2: unknown key 'bus' (keys: class vendor device serial adapter fdid)" ]
+	[ "$(state)" = available ]
+}
+
+@test "monitor prints the pool's events as they happen" {
+	local log=$BATS_TEST_TMPDIR/monitor.log pid
+	(setsid smartio_tool monitor > "$log" 2>&1 < /dev/null & echo $! > "$BATS_TEST_TMPDIR/monitor.pid")
+	sleep 1
+	smartio_tool borrow --no-wait "$FDID" > /dev/null
+	wait_blockdev > /dev/null
+	smartio_tool return "$FDID"
+	sleep 1
+	pid=$(cat "$BATS_TEST_TMPDIR/monitor.pid")
+	kill -- -"$pid" 2> /dev/null || kill "$pid"
+	cat "$log"
+	grep -qx "change $FDID borrowed (adapter0) 1b36:0010 class 010802" "$log"
+	grep -qx "change $FDID available (adapter0) 1b36:0010 class 010802" "$log"
+	[ "$(grep -c . "$log")" -ge 2 ]
+}

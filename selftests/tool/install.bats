@@ -43,6 +43,7 @@ need_modules() {
 	[ -f "$D/usr/share/bash-completion/completions/smartio_tool" ]
 	[ -f "$D/usr/share/doc/smartio/examples/modules-load.d/smartio.conf" ]
 	[ -f "$D/usr/share/doc/smartio/examples/modprobe.d/smartio.conf" ]
+	[ -f "$D/usr/share/doc/smartio/examples/smartio/policy" ]
 	# With DESTDIR, depmod is left to the packaging.
 	[ ! -e "$D/lib/modules/$K/modules.dep" ]
 	[ "$(grep -c '^smartio' /proc/modules || true)" = "$before" ]

@@ -477,13 +477,16 @@ future_address() {
 }
 
 @test "monitor prints the pool's events as they happen" {
-	local log=$BATS_TEST_TMPDIR/monitor.log pid
+	local log=$BATS_TEST_TMPDIR/monitor.log pid i
 	(setsid smartio_tool monitor > "$log" 2>&1 < /dev/null & echo $! > "$BATS_TEST_TMPDIR/monitor.pid")
 	sleep 1
 	smartio_tool borrow --no-wait "$FDID" > /dev/null
 	wait_blockdev > /dev/null
 	smartio_tool return "$FDID"
-	sleep 1
+	for i in $(seq 100); do
+		grep -q "^change $FDID available" "$log" && break
+		sleep 0.1
+	done
 	pid=$(cat "$BATS_TEST_TMPDIR/monitor.pid")
 	kill -- -"$pid" 2> /dev/null || kill "$pid"
 	cat "$log"

@@ -128,6 +128,7 @@ struct smartio_bar {
  * @subsystem_vendor: PCI subsystem vendor id
  * @subsystem_device: PCI subsystem id
  * @class: PCI class code (24 bits)
+ * @dsn: PCI Express Device Serial Number, 0 if it has none
  * @bars: standard BARs
  * @pdev: the local PCI device while borrowed (smartio_borrow_lock)
  * @node: entry in the adapter's pool (smartio_lock)
@@ -147,6 +148,7 @@ struct smartio_fdev {
 	u16 subsystem_vendor;
 	u16 subsystem_device;
 	u32 class;
+	u64 dsn;
 	struct smartio_bar bars[PCI_STD_NUM_BARS];
 	struct pci_dev *pdev;
 	struct list_head node;

@@ -317,6 +317,44 @@ static void smartio_fdev_size_bars(struct smartio_fdev *fdev)
 	smartio_scan_write(adapter, bus, devfn, PCI_COMMAND, 2, cmd);
 }
 
+/*
+ * The Device Serial Number capability of an endpoint, read as the scan
+ * found it (what pci_get_dsn() would give once it is borrowed); 0 if it
+ * has none. The walk is bounded: a broken list must not loop.
+ */
+static u64 smartio_fdev_read_dsn(struct smartio_fdev *fdev)
+{
+	struct smartio_adapter *adapter = fdev->adapter;
+	u8 bus = fdev->bus, devfn = fdev->devfn;
+	int pos = PCI_CFG_SPACE_SIZE;
+	int ttl = (PCI_CFG_SPACE_EXP_SIZE - PCI_CFG_SPACE_SIZE) / 8;
+	u32 hdr, lo, hi;
+
+	while (ttl-- > 0) {
+		hdr = smartio_scan_read(adapter, bus, devfn, pos, 4);
+		if (!hdr || hdr == ~0U)
+			return 0;
+		if (PCI_EXT_CAP_ID(hdr) == PCI_EXT_CAP_ID_DSN) {
+			lo = smartio_scan_read(adapter, bus, devfn, pos + 4, 4);
+			hi = smartio_scan_read(adapter, bus, devfn, pos + 8, 4);
+			return ((u64)hi << 32) | lo;
+		}
+		pos = PCI_EXT_CAP_NEXT(hdr);
+		if (pos < PCI_CFG_SPACE_SIZE)
+			return 0;
+	}
+	return 0;
+}
+
+/* A DSN as lspci prints it: eight bytes, most significant first. */
+static int smartio_dsn_format(u64 dsn, char *buf, size_t len)
+{
+	return snprintf(buf, len, "%02x-%02x-%02x-%02x-%02x-%02x-%02x-%02x",
+			(u8)(dsn >> 56), (u8)(dsn >> 48), (u8)(dsn >> 40),
+			(u8)(dsn >> 32), (u8)(dsn >> 24), (u8)(dsn >> 16),
+			(u8)(dsn >> 8), (u8)dsn);
+}
+
 static u64 smartio_fdev_needed(struct smartio_fdev *fdev, bool pref)
 {
 	u64 sum = 0;
@@ -394,6 +432,7 @@ static struct smartio_fdev *smartio_fdev_add(struct smartio_adapter *adapter,
 					PCI_CLASS_REVISION, 4) >> 8;
 	INIT_LIST_HEAD(&fdev->borrowed_node);
 	fdev->fresh = true;
+	fdev->dsn = smartio_fdev_read_dsn(fdev);
 	smartio_fdev_size_bars(fdev);
 
 	device_initialize(&fdev->dev);
@@ -1055,6 +1094,16 @@ static ssize_t adapter_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(adapter);
 
+static ssize_t serial_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	char dsn[24];
+
+	smartio_dsn_format(to_smartio_fdev(dev)->dsn, dsn, sizeof(dsn));
+	return sysfs_emit(buf, "%s\n", dsn);
+}
+static DEVICE_ATTR_RO(serial);
+
 static ssize_t remote_address_show(struct device *dev,
 				   struct device_attribute *attr, char *buf)
 {
@@ -1187,6 +1236,7 @@ static struct attribute *smartio_fdev_attrs[] = {
 	&dev_attr_subsystem_device.attr,
 	&dev_attr_class.attr,
 	&dev_attr_adapter.attr,
+	&dev_attr_serial.attr,
 	&dev_attr_remote_address.attr,
 	&dev_attr_resources.attr,
 	&dev_attr_aperture_needed.attr,
@@ -1228,9 +1278,21 @@ static struct bin_attribute *smartio_fdev_bin_attrs[] = {
 	NULL,
 };
 
+/* "serial" exists only for a device with a Device Serial Number. */
+static umode_t smartio_fdev_attr_visible(struct kobject *kobj,
+					 struct attribute *attr, int n)
+{
+	struct smartio_fdev *fdev = to_smartio_fdev(kobj_to_dev(kobj));
+
+	if (attr == &dev_attr_serial.attr && !fdev->dsn)
+		return 0;
+	return attr->mode;
+}
+
 static const struct attribute_group smartio_fdev_group = {
 	.attrs = smartio_fdev_attrs,
 	.bin_attrs = smartio_fdev_bin_attrs,
+	.is_visible = smartio_fdev_attr_visible,
 };
 
 static const struct attribute_group *smartio_fdev_groups[] = {
@@ -1243,7 +1305,13 @@ static int smartio_fdev_uevent_env(smartio_uevent_dev_t *dev,
 				   struct kobj_uevent_env *env)
 {
 	const struct smartio_fdev *fdev = to_smartio_fdev(dev);
+	char dsn[24];
 
+	if (fdev->dsn) {
+		smartio_dsn_format(fdev->dsn, dsn, sizeof(dsn));
+		if (add_uevent_var(env, "SMARTIO_SERIAL=%s", dsn))
+			return -ENOMEM;
+	}
 	if (add_uevent_var(env, "SMARTIO_FDID=%x", fdev->fdid) ||
 	    add_uevent_var(env, "SMARTIO_ADAPTER=%s",
 			   dev_name(&fdev->adapter->dev)) ||

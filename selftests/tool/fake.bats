@@ -492,6 +492,7 @@ pci_dev: 10000:84:00.0" ]
 	printf '0 mem64 nopref 16384\n2 mem64 pref 1048576\n' > "$DEVS/84000/resources"
 	printf '0 16384 assigned\n2 1048576 assigned\n' > "$DEVS/84000/fit"
 	echo 1064960 > "$DEVS/84000/aperture_needed"
+	echo 52-54-00-ff-ff-12-34-56 > "$DEVS/84000/serial"
 	run --separate-stderr "$TOOL" show --json 84000
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
@@ -503,6 +504,7 @@ assert d == {
     "fdid": "84000", "vendor": "0x1b36", "device": "0x0010",
     "subsystem_vendor": "0x1af4", "subsystem_device": "0x1100",
     "class": "0x010802", "adapter": "adapter0",
+    "serial": "52-54-00-ff-ff-12-34-56",
     "remote_address": "84:00.0", "state": "borrowed",
     "aperture_needed": 1064960,
     "resources": [
@@ -1175,12 +1177,8 @@ mkpolicy() {
 	[ ! -s "$BUS/scan" ]
 }
 
-@test "apply matches serial= on the PCIe Device Serial Number" {
-	mkconfig "$DEVS/83000/config"
-	# An extended capability at 0x100: Device Serial Number (id 3),
-	# lower dword 0x55667788, upper 0x11223344, no next capability.
-	printf '\x03\x00\x01\x00\x88\x77\x66\x55\x44\x33\x22\x11' |
-		dd of="$DEVS/83000/config" bs=1 seek=256 conv=notrunc 2> /dev/null
+@test "apply matches serial= on the PCIe Device Serial Number, or the NVMe serial" {
+	echo 11-22-33-44-55-66-77-88 > "$DEVS/83000/serial"
 	mkpolicy "borrow serial=11-22-33-44-55-66-77-8[0-9]" "ignore"
 	run --separate-stderr "$TOOL" apply --dry-run --policy "$POLICY_FILE"
 	[ "$status" -eq 0 ]
@@ -1188,6 +1186,11 @@ mkpolicy() {
 	mkpolicy "borrow serial=11-22-33-44-55-66-77-99" "ignore"
 	run --separate-stderr "$TOOL" apply --dry-run --policy "$POLICY_FILE" 83000
 	[ "$output" = "83000: ignored (line 2)" ]
+	# No DSN: a borrowed NVMe's controller serial counts.
+	echo "QM00007 " > "$SYS/devices/pci10000:80/10000:80:00.0/10000:84:00.0/nvme/nvme1/serial"
+	mkpolicy "ignore serial=qm00007" "borrow"
+	run --separate-stderr "$TOOL" apply --dry-run --policy "$POLICY_FILE" 84000
+	[ "$output" = "84000: ignored (line 1)" ]
 }
 
 @test "apply refuses a malformed policy, naming the line" {

@@ -5,7 +5,8 @@
 #
 # A small guest root: busybox, bash, bats, lspci/setpci with pci.ids, nvme,
 # mkfs.ext4, fio, dmsetup, mdadm, sfdisk, flock, pgrep/pkill (busybox-static
-# has neither) and their libraries, the nvme, ext4,
+# has neither), udevadm (to test udev rules; no udevd runs) and their
+# libraries, smartio's example udev rule as /smartio/90-smartio.rules, the nvme, ext4,
 # device-mapper and md raid1 modules of KVER with their dependencies
 # (uncompressed, with a modules.dep), scripts/guest-init
 # as /init, and STAGEDIR copied to /smartio (/smartio/bin is on PATH).
@@ -40,7 +41,8 @@ copy_bin() {
 }
 for bin in /bin/bash /usr/bin/lspci /usr/bin/setpci /usr/sbin/nvme \
 	   /usr/sbin/mkfs.ext4 /usr/sbin/e2fsck /usr/bin/fio /usr/sbin/dmsetup \
-	   /usr/sbin/mdadm /usr/sbin/sfdisk /usr/bin/flock /usr/bin/pgrep /usr/bin/pkill; do
+	   /usr/sbin/mdadm /usr/sbin/sfdisk /usr/bin/flock /usr/bin/pgrep /usr/bin/pkill \
+	   /usr/bin/udevadm; do
 	copy_bin "$bin"
 done
 cp /usr/share/misc/pci.ids "$root/usr/share/misc/"
@@ -73,5 +75,6 @@ cp "$SMARTIO_TOP/scripts/guest-init" "$root/init"
 chmod +x "$root/init"
 mkdir -p "$root/smartio/bin"
 cp -a "$stage/." "$root/smartio/"
+cp "$SMARTIO_TOP/Documentation/examples/udev/90-smartio.rules" "$root/smartio/"
 
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out"

@@ -14,7 +14,7 @@ setup_file() {
 	# The pool holds the fabric NVMe, so autoborrow takes only what is added.
 	gexec 'echo 0 > /sys/bus/smartio/autoborrow_transparent; echo 1 > /sys/bus/smartio/scan'
 	# Log every uevent the guest kernel sends.
-	gexec 'rm -f /tmp/uevents; (setsid uevent sh -c "echo \"\$ACTION \$DEVPATH \$SMARTIO_STATE id=\$SMARTIO_FDID,\$SMARTIO_ADAPTER,\$PCI_ID,\$PCI_CLASS\" >> /tmp/uevents" </dev/null >/dev/null 2>&1 &); sleep 0.5'
+	gexec 'rm -f /tmp/uevents; (setsid uevent sh -c "echo \"\$ACTION \$DEVPATH \$SMARTIO_STATE id=\$SMARTIO_FDID,\$SMARTIO_ADAPTER,\$PCI_ID,\$PCI_CLASS serial=\$SMARTIO_SERIAL\" >> /tmp/uevents" </dev/null >/dev/null 2>&1 &); sleep 0.5'
 }
 
 teardown_file() {
@@ -87,6 +87,45 @@ wait_blk='wait_blk() { for i in $(seq 150); do for b in /sys/bus/smartio/devices
 	run gexec 'lspci -D -s 84:00.0'
 	[ -z "$output" ]
 	del_nvme hot2
+}
+
+@test "a hot-added NIC's serial is in sysfs and its ADD uevent; the example udev rule borrows it by policy" {
+	gexec 'echo 0 > /sys/bus/smartio/autoborrow_transparent; : > /tmp/uevents'
+	qmp_ok '{"execute":"device_add","arguments":{"driver":"e1000e","id":"hotnic","bus":"dn1"}}'
+	echo hotnic >> "$BATS_FILE_TMPDIR/added"
+	run gexec 'for i in $(seq 100); do test -e /sys/bus/smartio/devices/84000 && break; sleep 0.1; done
+		cat /sys/bus/smartio/devices/84000/serial /sys/bus/smartio/devices/84000/class'
+	[ "$status" -eq 0 ]
+	# QEMU's e1000e derives its Device Serial Number from its MAC.
+	[[ "${lines[0]}" =~ ^52-54-00-[0-9a-f]{2}-[0-9a-f]{2}-[0-9a-f]{2}-[0-9a-f]{2}-[0-9a-f]{2}$ ]]
+	[ "${lines[1]}" = 0x020000 ]
+	local serial=${lines[0]}
+	# The NVMe in dn0 has no such capability, and no serial attribute.
+	run gexec 'test ! -e /sys/bus/smartio/devices/83000/serial'
+	[ "$status" -eq 0 ]
+	run gexec 'sleep 0.5; grep "^add .*/84000 " /tmp/uevents'
+	[[ "$output" == *" id=84000,adapter0,8086:10D3,020000 serial=$serial"* ]]
+	# The rule as installed, with a policy that wants NICs: udev would
+	# run smartio_tool apply for the device (udevadm test runs nothing).
+	run gexec 'mkdir -p /etc/udev/rules.d /etc/smartio
+		cp /smartio/90-smartio.rules /etc/udev/rules.d/
+		printf "ignore class=0x0108*\nborrow class=0x0200*\n" > /etc/smartio/policy
+		udevadm test --action=add /sys/bus/smartio/devices/84000 2>&1 | sed -n "s/^run: //p"'
+	[ "$status" -eq 0 ]
+	[ "$output" = "'/usr/sbin/smartio_tool apply 84000'" ]
+	# What it runs borrows the NIC, and e1000e binds it.
+	run gexec 'smartio_tool apply 84000 && for i in $(seq 100); do
+			[ -e /sys/bus/smartio/devices/84000/pci_dev/driver ] && break; sleep 0.1; done
+		basename $(readlink /sys/bus/smartio/devices/84000/pci_dev/driver)'
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "84000: borrowed as 10000:84:00.0 (line 2)" ]]
+	[ "${lines[-1]}" = e1000e ]
+	gexec 'rm -rf /etc/smartio /etc/udev/rules.d/90-smartio.rules; smartio_tool return 84000'
+	"$SMARTIO_TOP/scripts/qmp" "$SMARTIO_RUNDIR" \
+		'{"execute":"device_del","arguments":{"id":"hotnic"}}' --wait-event DEVICE_DELETED 20
+	sed -i "/^hotnic\$/d" "$BATS_FILE_TMPDIR/added"
+	run gexec 'for i in $(seq 50); do test -e /sys/bus/smartio/devices/84000 || exit 0; sleep 0.1; done; exit 1'
+	[ "$status" -eq 0 ]
 }
 
 @test "device_del of a mounted NVMe under writes: no hang, the writes fail, it leaves; re-add works" {

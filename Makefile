@@ -10,8 +10,9 @@
 #                   the releases in KVERS="a b"
 #   make install    install the modules (for KVER, default the running
 #                   kernel) under /lib/modules/KVER/updates and run depmod,
-#                   and smartio_tool, its man pages, bash completion and
-#                   example configuration under PREFIX (default /usr/local);
+#                   and smartio_tool, its man pages, bash completion, the
+#                   smartio-apply.service unit and example configuration
+#                   under PREFIX (default /usr/local);
 #                   DESTDIR stages it all elsewhere (then without depmod)
 #   make uninstall  remove what make install installed
 #   make deb        Debian packages smartio-dkms and smartio-tools and the
@@ -42,6 +43,7 @@ MANDIR  ?= $(DATADIR)/man
 COMPDIR ?= $(DATADIR)/bash-completion/completions
 MODDIR  ?= /lib/modules/$(KVER)/updates
 DOCDIR  ?= $(DATADIR)/doc/smartio
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 INSTALL ?= install
 
 # build_one KVER KDIR: both modules into $(BUILD)/KVER, W= and C= passed on.
@@ -104,6 +106,12 @@ install-tools:
 		$(DESTDIR)$(DOCDIR)/examples/modprobe.d/smartio.conf
 	$(INSTALL) -D -m 644 Documentation/examples/smartio/policy \
 		$(DESTDIR)$(DOCDIR)/examples/smartio/policy
+	$(INSTALL) -D -m 644 Documentation/examples/udev/90-smartio.rules \
+		$(DESTDIR)$(DOCDIR)/examples/udev/90-smartio.rules
+	$(INSTALL) -d $(DESTDIR)$(UNITDIR)
+	sed 's|/usr/sbin/smartio_tool|$(SBINDIR)/smartio_tool|' scripts/systemd/smartio-apply.service \
+		> $(DESTDIR)$(UNITDIR)/smartio-apply.service
+	chmod 644 $(DESTDIR)$(UNITDIR)/smartio-apply.service
 
 uninstall:
 	rm -f $(foreach m,$(MODULES),$(DESTDIR)$(MODDIR)/$(m).ko)
@@ -112,6 +120,7 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/smartio_tool
 	rm -f $(DESTDIR)$(MANDIR)/man8/smartio_tool.8 $(DESTDIR)$(MANDIR)/man4/smartio.4
 	rm -f $(DESTDIR)$(COMPDIR)/smartio_tool
+	rm -f $(DESTDIR)$(UNITDIR)/smartio-apply.service
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 # Debian source and binary packages (smartio-dkms, smartio-tools) in

@@ -370,7 +370,9 @@ dkms_guest() {	# dkms_guest KVER
 smartio_left() {
 	ls -d /lib/modules/*/updates/dkms/smartio* /usr/src/smartio-* /var/lib/dkms/smartio \
 		/usr/sbin/smartio_tool /usr/share/man/man8/smartio_tool.8* \
-		/usr/share/bash-completion/completions/smartio_tool 2>/dev/null
+		/usr/share/bash-completion/completions/smartio_tool \
+		/lib/systemd/system/smartio-apply.service \
+		/etc/systemd/system/*/smartio-apply.service 2>/dev/null
 	dkms status smartio 2>/dev/null
 	dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' smartio-dkms smartio-tools 2>/dev/null |
 		grep -v '^un '
@@ -419,6 +421,16 @@ packages() {
 			result fail "$k: DKMS built and installed smartio.ko and smartio_emul.ko"
 		fi
 	done
+	# The boot-time unit, as installed: runs apply before local-fs-pre.target.
+	if systemd-analyze verify /lib/systemd/system/smartio-apply.service \
+		> "$LOGS/unit-verify.log" 2>&1 &&
+		grep -qx "Before=local-fs-pre.target shutdown.target" /lib/systemd/system/smartio-apply.service &&
+		[ -e /etc/systemd/system/sysinit.target.wants/smartio-apply.service ]; then
+		result ok "smartio-apply.service installed, enabled and systemd-analyze verify clean"
+	else
+		cat "$LOGS/unit-verify.log"
+		result fail "smartio-apply.service installed, enabled and systemd-analyze verify clean"
+	fi
 	dkms_guest "${KVERS[0]}"
 	if as_root env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q smartio-dkms smartio-tools \
 		> "$LOGS/deb-purge.log" 2>&1 && [ -z "$(smartio_left)" ]; then

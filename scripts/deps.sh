@@ -9,7 +9,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 PKGS="build-essential kmod cpio gzip xz-utils python3 socat qemu-system-x86
-busybox-static bash bats pciutils nvme-cli e2fsprogs fio sparse perl
+busybox-static bash bats pciutils udev systemd man-db nvme-cli e2fsprogs fio sparse perl
 linux-source-6.1 linux-headers-amd64 linux-headers-6.12-amd64
 flex bison bc libelf-dev libssl-dev dmsetup mdadm psmisc fdisk
 procps mandoc bsdextrautils bash-completion debhelper dh-dkms dkms lintian devscripts dpkg-dev"

@@ -44,6 +44,9 @@ need_modules() {
 	[ -f "$D/usr/share/doc/smartio/examples/modules-load.d/smartio.conf" ]
 	[ -f "$D/usr/share/doc/smartio/examples/modprobe.d/smartio.conf" ]
 	[ -f "$D/usr/share/doc/smartio/examples/smartio/policy" ]
+	[ -f "$D/usr/share/doc/smartio/examples/udev/90-smartio.rules" ]
+	# The unit runs the tool where it was installed.
+	grep -qx "ExecStart=/usr/sbin/smartio_tool apply" "$D/usr/lib/systemd/system/smartio-apply.service"
 	# With DESTDIR, depmod is left to the packaging.
 	[ ! -e "$D/lib/modules/$K/modules.dep" ]
 	[ "$(grep -c '^smartio' /proc/modules || true)" = "$before" ]

@@ -88,7 +88,8 @@ hotplug_cycle() {
 # borrow_cycles N: N borrow/return cycles of 83000 in the guest, each
 # waiting for the namespace's block device.
 borrow_cycles() {
-	gexec "$GUEST_FNS; for i in \$(seq $1); do
+	# A cycle takes seconds on the debug kernel (GX_TIMEOUT is longer there).
+	GUEST_EXEC_TIMEOUT=${GX_TIMEOUT:-300} gexec "$GUEST_FNS; for i in \$(seq $1); do
 		echo 1 > \$D/83000/borrow || { echo \"cycle \$i: borrow failed\"; exit 1; }
 		wait_blk 83000 > /dev/null || { echo \"cycle \$i: no block device\"; exit 1; }
 		echo 1 > \$D/83000/return || { echo \"cycle \$i: return failed\"; exit 1; }

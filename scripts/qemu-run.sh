@@ -86,15 +86,19 @@ fi
 # A guest normally answers within a minute or two (the debug kernel takes
 # longest). Under TCG on a loaded host, early boot can stall for good (a TSC
 # calibrated against a starved PIT); such a guest is dumped for the record,
-# killed and booted once more instead of costing the whole guest timeout.
-boot_timeout=${BOOT_TIMEOUT:-300}
-for attempt in 1 2; do
+# killed and booted again (five tries) instead of costing the whole guest
+# timeout.
+# A stalled boot prints nothing more: a console silent for STALL_SECS
+# (default 90) before the agent answers counts as stalled at once.
+boot_timeout=${BOOT_TIMEOUT:-300} stall_secs=${STALL_SECS:-90}
+for attempt in 1 2 3 4 5; do
 	rm -f "$RUNDIR"/{qmp.sock,agent.sock,qemu.pid}
 	[ "$attempt" -eq 1 ] || mv -f "$RUNDIR/serial.log" "$RUNDIR/serial-stalled.log" || true
 	setsid timeout --signal=KILL "$timeout" qemu-system-x86_64 "${QEMU_ARGS[@]}" \
 		</dev/null >"$RUNDIR/qemu.out" 2>&1 &
 	echo $! > "$RUNDIR/timeout.pid"
 	deadline=$((SECONDS + boot_timeout))
+	size=-1 quiet_since=$SECONDS
 	while [ $SECONDS -lt $deadline ]; do
 		if [ -S "$RUNDIR/agent.sock" ] &&
 		   GUEST_EXEC_TIMEOUT=5 "$SMARTIO_TOP/scripts/guest-exec" "$RUNDIR" true 2>/dev/null; then
@@ -102,6 +106,13 @@ for attempt in 1 2; do
 			exit 0
 		fi
 		kill -0 "$(cat "$RUNDIR/timeout.pid")" 2>/dev/null || break
+		now=$(stat -c %s "$RUNDIR/serial.log" 2>/dev/null || echo 0)
+		if [ "$now" != "$size" ]; then
+			size=$now quiet_since=$SECONDS
+		elif [ $((SECONDS - quiet_since)) -ge "$stall_secs" ]; then
+			log "guest $kver: console silent for ${stall_secs}s"
+			break
+		fi
 		sleep 1
 	done
 	log "guest $kver did not come up (attempt $attempt); last kernel messages:"

@@ -188,6 +188,14 @@ int smartio_detach(struct smartio_fdev *fdev, bool gone);
 void smartio_mark_gone(struct smartio_fdev *fdev);
 void smartio_fdev_drop(struct smartio_fdev *fdev, struct list_head *dead);
 void smartio_fdevs_unregister(struct list_head *dead);
+int smartio_dsn_format(u64 dsn, char *buf, size_t len);
+
+/* smartio_policy.c */
+int smartio_policy_store(const char *buf, size_t count);
+ssize_t smartio_policy_show(char *buf);
+unsigned int smartio_policy_rules(void);
+bool smartio_policy_allows(struct smartio_fdev *fdev, unsigned int *rule);
+void smartio_policy_exit(void);
 
 /* smartio_hotplug.c */
 u8 smartio_find_cap(struct smartio_adapter *adapter, u8 bus, u8 devfn, u8 cap);

@@ -347,7 +347,7 @@ static u64 smartio_fdev_read_dsn(struct smartio_fdev *fdev)
 }
 
 /* A DSN as lspci prints it: eight bytes, most significant first. */
-static int smartio_dsn_format(u64 dsn, char *buf, size_t len)
+int smartio_dsn_format(u64 dsn, char *buf, size_t len)
 {
 	return snprintf(buf, len, "%02x-%02x-%02x-%02x-%02x-%02x-%02x-%02x",
 			(u8)(dsn >> 56), (u8)(dsn >> 48), (u8)(dsn >> 40),
@@ -802,12 +802,21 @@ void smartio_scan_adapter(struct smartio_adapter *adapter,
 
 	list_for_each_entry(fdev, &adapter->fdevs, node) {
 		bool fresh = fdev->fresh;
+		unsigned int rule;
 		int ret;
 
 		fdev->fresh = false;
 		if (!READ_ONCE(autoborrow_transparent) || fdev->pdev ||
 		    (only_new && !fresh))
 			continue;
+		if (!smartio_policy_allows(fdev, &rule)) {
+			if (rule)
+				dev_info(&fdev->dev, "autoborrow: ignored by policy rule %u\n",
+					 rule);
+			else
+				dev_info(&fdev->dev, "autoborrow: no policy rule matches\n");
+			continue;
+		}
 		ret = smartio_borrow_locked(fdev);
 		if (ret)
 			dev_warn(&fdev->dev, "autoborrow failed: %d\n", ret);
@@ -892,9 +901,39 @@ static ssize_t autoborrow_transparent_store(smartio_bus_type_t *bus,
 }
 static BUS_ATTR_RW(autoborrow_transparent);
 
+static ssize_t autoborrow_policy_show(smartio_bus_type_t *bus, char *buf)
+{
+	return smartio_policy_show(buf);
+}
+
+static ssize_t autoborrow_policy_store(smartio_bus_type_t *bus,
+				       const char *buf, size_t count)
+{
+	struct smartio_adapter *adapter;
+	char env[40];
+	char *envp[2];
+	int ret;
+
+	ret = smartio_policy_store(buf, count);
+	if (ret <= 0)
+		return ret ? ret : count;
+
+	mutex_lock(&smartio_lock);
+	snprintf(env, sizeof(env), "SMARTIO_AUTOBORROW_RULES=%u",
+		 smartio_policy_rules());
+	envp[0] = env;
+	envp[1] = NULL;
+	list_for_each_entry(adapter, &smartio_adapters, node)
+		kobject_uevent_env(&adapter->dev.kobj, KOBJ_CHANGE, envp);
+	mutex_unlock(&smartio_lock);
+	return count;
+}
+static BUS_ATTR_RW(autoborrow_policy);
+
 static struct attribute *smartio_bus_attrs[] = {
 	&bus_attr_scan.attr,
 	&bus_attr_autoborrow_transparent.attr,
+	&bus_attr_autoborrow_policy.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(smartio_bus);
@@ -1714,6 +1753,7 @@ static void __exit smartio_exit(void)
 	root_device_unregister(smartio_root);
 	bus_unregister(&smartio_bus_type);
 	smartio_bus_wait_released();
+	smartio_policy_exit();
 	destroy_workqueue(smartio_attach_wq);
 	destroy_workqueue(smartio_wq);
 }

@@ -9,6 +9,9 @@
  *   by one "\n"; autoborrow_transparent: "0" or "1", the same way.
  * - hotplug_poll_ms: a decimal unsigned integer 0..60000 without sign or
  *   leading zeros, optionally followed by one "\n".
+ * - autoborrow_policy: rules in the grammar of smartio_tool's policy file;
+ *   a malformed one fails with EINVAL, one over the limits with EINVAL or
+ *   E2BIG, and the policy loaded before stays.
  * - Every other non-empty write fails with EINVAL; a zero-length write
  *   returns 0 and does nothing.
  *
@@ -39,6 +42,7 @@
 #define PARAMS		"/sys/module/smartio/parameters"
 #define POLL_MS		PARAMS "/hotplug_poll_ms"
 #define AUTOBORROW	BUS "/autoborrow_transparent"
+#define POLICY		BUS "/autoborrow_policy"
 #define DEBUGFS		"/sys/kernel/debug/smartio/adapter0"
 #define CLASS_NVME	0x010802
 #define MAX_DEVS	32
@@ -580,6 +584,7 @@ FIXTURE_TEARDOWN(input)
 {
 	if (!module_loaded())
 		return;
+	write_str(POLICY, "\n");
 	write_str(AUTOBORROW, "0");
 	write_str(POLL_MS, self->poll);
 	if (dev_linked(self->nvme))
@@ -727,11 +732,122 @@ TEST_F_TIMEOUT(input, hotplug_poll_ms, 300)
 	ASSERT_EQ(0, write_str(POLL_MS, POLL_BASE));
 }
 
+/* Malformed policies: each is refused whole, and the old one stays. */
+static const struct input policy_bad[] = {
+	LIT("1"), LIT("+1"), LIT("take"), LIT("Borrow"), LIT("borrow,"),
+	LIT("borrow CLASS=0108*"), LIT("borrow colour=red"),
+	LIT("borrow class="), LIT("borrow =0108"), LIT("borrow class"),
+	LIT("borrow fdid=0x"), LIT("borrow class=0108 vendor"),
+	LIT("borrow\x01"), LIT("borrow class=01\x7f"),
+	LIT("borrow\vclass=0108"), LIT("borrow vendor=\xef\xbc\x91"),
+	LIT("borrow serial=\xc3\xa9"), LIT("\xc2\xa0\x62orrow"),
+	LIT("borrow\0"), LIT("\0"), LIT("\n\0"), LIT("borrow class=0108\0junk"),
+	LIT("ignore\nborrow colour=red\n"), LIT("ignore # fine\nfrob\n"),
+	LIT("%n%n%s%s"),
+};
+
+/* Policies over the limits: 64 rules, 8 matches, 63-byte patterns. */
+static int policy_big(struct input *in, int max)
+{
+	int n = 0, i;
+	char *p;
+
+	if (max < 5)
+		return 0;
+	in[n].buf = malloc(BIG);
+	p = in[n].buf;
+	for (i = 0; i < 65; i++)
+		p += sprintf(p, "ignore\n");
+	in[n].len = p - in[n].buf;
+	n++;
+	in[n].buf = malloc(BIG);
+	p = in[n].buf;
+	p += sprintf(p, "borrow");
+	for (i = 0; i < 9; i++)
+		p += sprintf(p, " class=*");
+	in[n].len = p - in[n].buf;
+	n++;
+	in[n].buf = malloc(BIG);
+	in[n].len = sprintf(in[n].buf, "borrow serial=%064d", 0);
+	n++;
+	/* A page, and more: the first is too long to show, the second to write. */
+	in[n].buf = malloc(2 * BIG);
+	memset(in[n].buf, '#', BIG);
+	in[n++].len = BIG;
+	in[n].buf = malloc(2 * BIG);
+	memset(in[n].buf, ' ', 2 * BIG);
+	in[n++].len = 2 * BIG;
+	return n;
+}
+
+TEST_F_TIMEOUT(input, autoborrow_policy, 300)
+{
+	static const char base[] = "ignore class=0x0200*  # NICs\nborrow fdid=0083000\n";
+	struct input big[5];
+	char before[256], after[256], text[160], *limit, *p;
+	int n, i, err, tried = 0;
+	ssize_t written;
+
+	ASSERT_EQ(0, write_str(POLICY, base));
+	ASSERT_EQ(0, read_attr(POLICY, before, sizeof(before)));
+	EXPECT_STREQ("ignore class=0200*\nborrow fdid=83000", before);
+
+	for (i = 0; i < (int)ARRAY_SIZE(policy_bad); i++, tried++) {
+		err = write_buf(POLICY, policy_bad[i].buf, policy_bad[i].len,
+				&written);
+		show(&policy_bad[i], text, sizeof(text));
+		EXPECT_EQ(EINVAL, err) TH_LOG("policy <- \"%s: %s", text,
+					      err ? strerror(err) : "accepted");
+		ASSERT_EQ(0, read_attr(POLICY, after, sizeof(after)));
+		EXPECT_STREQ(before, after) TH_LOG("policy <- \"%s changed it", text);
+	}
+	n = policy_big(big, ARRAY_SIZE(big));
+	ASSERT_EQ(5, n);
+	for (i = 0; i < n; i++, tried++) {
+		err = write_buf(POLICY, big[i].buf, big[i].len, &written);
+		show(&big[i], text, sizeof(text));
+		EXPECT_TRUE(err == EINVAL || err == E2BIG)
+			TH_LOG("policy <- \"%s: %s", text,
+			       err ? strerror(err) : "accepted");
+		ASSERT_EQ(0, read_attr(POLICY, after, sizeof(after)));
+		EXPECT_STREQ(before, after) TH_LOG("policy <- \"%s changed it", text);
+	}
+	free_generated(big, n);
+	TH_LOG("autoborrow_policy: %d malformed policies refused", tried);
+
+	/* A zero-length write changes nothing. */
+	EXPECT_EQ(0, write_buf(POLICY, "ignore", 0, &written));
+	ASSERT_EQ(0, read_attr(POLICY, after, sizeof(after)));
+	EXPECT_STREQ(before, after);
+
+	/* The limits themselves are taken: 8 matches of 63 bytes, 64 rules. */
+	limit = malloc(BIG);
+	ASSERT_NE(NULL, limit);
+	p = limit + sprintf(limit, "borrow");
+	for (i = 0; i < 8; i++)
+		p += sprintf(p, " serial=%063d", i);
+	EXPECT_EQ(0, write_str(POLICY, limit));
+	p = limit;
+	for (i = 0; i < 64; i++)
+		p += sprintf(p, "ignore\n");
+	EXPECT_EQ(0, write_str(POLICY, limit));
+	free(limit);
+
+	/* Only comments and blanks: no rules, autoborrow takes everything. */
+	EXPECT_EQ(0, write_str(POLICY, " # none\n\t\n"));
+	ASSERT_EQ(0, read_attr(POLICY, after, sizeof(after)));
+	EXPECT_STREQ("", after);
+	/* Nothing was borrowed by any of it. */
+	ASSERT_EQ(0, dev_attr(self->nvme, "state", after, sizeof(after)));
+	EXPECT_STREQ("available", after);
+}
+
 /* Writable files smartio (or the driver core for it) may have. */
 static bool known_writable(const char *name)
 {
 	static const char * const known[] = {
-		"scan", "autoborrow_transparent", "borrow", "return",
+		"scan", "autoborrow_transparent", "autoborrow_policy",
+		"borrow", "return",
 		"hotplug_poll_ms", "uevent", "drivers_autoprobe",
 		"drivers_probe",
 	};

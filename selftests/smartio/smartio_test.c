@@ -669,6 +669,46 @@ TEST_F_TIMEOUT(smartio, autoborrow_attribute, 120 * SLOW)
 	EXPECT_STREQ("available", buf);
 }
 
+TEST_F_TIMEOUT(smartio, autoborrow_policy_filters, 120 * SLOW)
+{
+	char buf[256], want[256], blk[64], rule[160];
+
+	ASSERT_EQ(0, read_attr(BUS "/autoborrow_policy", buf, sizeof(buf)));
+	EXPECT_STREQ("", buf);
+	/* First match wins: the NVMe is ignored though rule 2 wants it. */
+	snprintf(rule, sizeof(rule),
+		 "# lab\nignore vendor=0x1B36  device=0010 # the NVMe\n\tborrow fdid=0x0%s\n",
+		 self->nvme);
+	ASSERT_EQ(0, write_str(BUS "/autoborrow_policy", rule));
+	ASSERT_EQ(0, read_attr(BUS "/autoborrow_policy", buf, sizeof(buf)));
+	snprintf(want, sizeof(want),
+		 "ignore vendor=1b36 device=0010\nborrow fdid=%s", self->nvme);
+	EXPECT_STREQ(want, buf);
+	/* Idempotent. */
+	EXPECT_EQ(0, write_str(BUS "/autoborrow_policy", rule));
+	ASSERT_EQ(0, write_str(BUS "/autoborrow_transparent", "1"));
+	ASSERT_EQ(0, do_scan());
+	ASSERT_EQ(0, dev_attr(self->nvme, "state", buf, sizeof(buf)));
+	EXPECT_STREQ("available", buf);
+
+	/* Every match of a rule must hold; patterns are globs. */
+	snprintf(rule, sizeof(rule),
+		 "borrow class=0x0108* adapter=adapter9\nborrow class=0x0108?? adapter=adapter[0-3] fdid=%s\n",
+		 self->nvme);
+	ASSERT_EQ(0, write_str(BUS "/autoborrow_policy", rule));
+	ASSERT_EQ(0, do_scan());
+	ASSERT_EQ(0, dev_attr(self->nvme, "state", buf, sizeof(buf)));
+	EXPECT_STREQ("borrowed", buf);
+	EXPECT_EQ(0, wait_blockdev(self->nvme, blk, sizeof(blk)));
+
+	/* Without rules autoborrow takes everything again. */
+	ASSERT_EQ(0, write_str(BUS "/autoborrow_transparent", "0"));
+	ASSERT_EQ(0, dev_write(self->nvme, "return", "1"));
+	ASSERT_EQ(0, write_str(BUS "/autoborrow_policy", "  # none\n\n"));
+	ASSERT_EQ(0, read_attr(BUS "/autoborrow_policy", buf, sizeof(buf)));
+	EXPECT_STREQ("", buf);
+}
+
 TEST_F_TIMEOUT(smartio, autoborrow_module_parameter, 120 * SLOW)
 {
 	char buf[64], blk[64];

@@ -14,7 +14,7 @@ setup_file() {
 	# The pool holds the fabric NVMe, so autoborrow takes only what is added.
 	gexec 'echo 0 > /sys/bus/smartio/autoborrow_transparent; echo 1 > /sys/bus/smartio/scan'
 	# Log every uevent the guest kernel sends.
-	gexec 'rm -f /tmp/uevents; (setsid uevent sh -c "echo \"\$ACTION \$DEVPATH \$SMARTIO_STATE id=\$SMARTIO_FDID,\$SMARTIO_ADAPTER,\$PCI_ID,\$PCI_CLASS serial=\$SMARTIO_SERIAL\" >> /tmp/uevents" </dev/null >/dev/null 2>&1 &); sleep 0.5'
+	gexec 'rm -f /tmp/uevents; (setsid uevent sh -c "echo \"\$ACTION \$DEVPATH \$SMARTIO_STATE id=\$SMARTIO_FDID,\$SMARTIO_ADAPTER,\$PCI_ID,\$PCI_CLASS serial=\$SMARTIO_SERIAL rules=\$SMARTIO_AUTOBORROW_RULES\" >> /tmp/uevents" </dev/null >/dev/null 2>&1 &); sleep 0.5'
 }
 
 teardown_file() {
@@ -126,6 +126,42 @@ wait_blk='wait_blk() { for i in $(seq 150); do for b in /sys/bus/smartio/devices
 	sed -i "/^hotnic\$/d" "$BATS_FILE_TMPDIR/added"
 	run gexec 'for i in $(seq 50); do test -e /sys/bus/smartio/devices/84000 || exit 0; sleep 0.1; done; exit 1'
 	[ "$status" -eq 0 ]
+}
+
+@test "autoborrow follows the loaded policy: a hot-added NIC it ignores stays, an NVMe it wants is borrowed" {
+	gexec ': > /tmp/uevents; mkdir -p /etc/smartio
+		printf "ignore class=0x0200*  # NICs stay\nborrow class=0x0108*\n" > /etc/smartio/policy'
+	run gexec 'smartio_tool policy load && echo 1 > /sys/bus/smartio/autoborrow_transparent && smartio_tool policy'
+	[ "$status" -eq 0 ]
+	[ "$output" = "autoborrow policy: 2 rules from /etc/smartio/policy
+ignore class=0200*
+borrow class=0108*" ]
+	# The example udev rule loads it when the smartio bus appears.
+	run gexec 'mkdir -p /etc/udev/rules.d; cp /smartio/90-smartio.rules /etc/udev/rules.d/
+		udevadm test --action=add /sys/bus/smartio 2>&1 | sed -n "s/^run: //p"; rm /etc/udev/rules.d/90-smartio.rules'
+	[ "$output" = "'/usr/sbin/smartio_tool policy load'" ]
+	# Loading it told user space, once: loading it again changes nothing.
+	run gexec 'smartio_tool policy load >/dev/null && sleep 0.5; grep -c "^change /devices/smartio/adapter0 .* rules=2$" /tmp/uevents'
+	[ "$output" = 1 ]
+	qmp_ok '{"execute":"device_add","arguments":{"driver":"e1000e","id":"hotnic2","bus":"dn1"}}'
+	echo hotnic2 >> "$BATS_FILE_TMPDIR/added"
+	run gexec 'for i in $(seq 100); do test -e /sys/bus/smartio/devices/84000 && break; sleep 0.1; done
+		sleep 1; cat /sys/bus/smartio/devices/84000/state; dmesg | grep "84000: autoborrow"'
+	[ "${lines[0]}" = available ]
+	[[ "$output" == *"84000: autoborrow: ignored by policy rule 1"* ]]
+	"$SMARTIO_TOP/scripts/qmp" "$SMARTIO_RUNDIR" \
+		'{"execute":"device_del","arguments":{"id":"hotnic2"}}' --wait-event DEVICE_DELETED 20
+	sed -i "/^hotnic2\$/d" "$BATS_FILE_TMPDIR/added"
+	run gexec 'for i in $(seq 50); do test -e /sys/bus/smartio/devices/84000 || exit 0; sleep 0.1; done; exit 1'
+	[ "$status" -eq 0 ]
+	add_nvme hot5
+	run gexec "$wait_blk; wait_blk 84000"
+	[ "$status" -eq 0 ]
+	del_nvme hot5
+	run gexec 'smartio_tool policy clear; echo 0 > /sys/bus/smartio/autoborrow_transparent; rm -rf /etc/smartio
+		cat /sys/bus/smartio/autoborrow_policy; sleep 0.5; grep -c " rules=0$" /tmp/uevents'
+	[ "${lines[0]}" = "autoborrow policy cleared: autoborrow takes every available device" ]
+	[ "${lines[1]}" = 1 ]
 }
 
 @test "device_del of a mounted NVMe under writes: no hang, the writes fail, it leaves; re-add works" {

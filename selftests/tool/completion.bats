@@ -38,7 +38,7 @@ comp() {
 }
 
 @test "the first word completes to the commands and top-level options" {
-	[ "$(comp "")" = "--help --version -h adapters apply borrow config help list lspci monitor return scan show" ]
+	[ "$(comp "")" = "--help --version -h adapters apply borrow config help list lspci monitor policy return scan show" ]
 	[ "$(comp b)" = "borrow" ]
 	[ "$(comp --v)" = "--version" ]
 }
@@ -99,6 +99,14 @@ comp() {
 	: > "$BATS_TEST_TMPDIR/policy.lab"
 	[ "$(comp apply --policy "$BATS_TEST_TMPDIR/policy.l")" = "$BATS_TEST_TMPDIR/policy.lab" ]
 	[ "$(comp monitor "")" = "" ]
+}
+
+@test "policy completes its subcommands, and --policy a file after load" {
+	[ "$(comp policy "")" = "clear load show" ]
+	[ "$(comp policy load "")" = "--policy" ]
+	[ "$(comp policy show "")" = "" ]
+	: > "$BATS_TEST_TMPDIR/policy.lab"
+	[ "$(comp policy load --policy "$BATS_TEST_TMPDIR/policy.l")" = "$BATS_TEST_TMPDIR/policy.lab" ]
 }
 
 @test "no fdid is completed without the smartio module" {

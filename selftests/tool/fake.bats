@@ -13,7 +13,7 @@ bats_require_minimum_version 1.5.0
 TOOL="$BATS_TEST_DIRNAME/../../scripts/smartio_tool"
 
 # errno numbers (Linux, all architectures this runs on)
-EACCES=13 ENODEV=19 EINVAL=22 EBUSY=16 ERANGE=34
+E2BIG=7 EACCES=13 ENODEV=19 EINVAL=22 EBUSY=16 ERANGE=34
 
 setup_file() {
 	FAILWRITE=$BATS_FILE_TMPDIR/failwrite.so
@@ -34,6 +34,7 @@ setup() {
 	export SMARTIO_BORROW_WAIT=0
 	mkdir -p "$DEVS" "$FAKE/proc" "$SYS/devices/platform/smartio"
 	echo 0 > "$BUS/autoborrow_transparent"
+	: > "$BUS/autoborrow_policy"
 	: > "$BUS/scan"
 
 	# As in sysfs, bus/smartio/devices/* are links to the device dirs.
@@ -1164,6 +1165,76 @@ mkpolicy() {
 	[ "$(cat "$DEVS/83000/borrow")" = 1 ]
 	[ ! -s "$DEVS/85000/borrow" ]
 	[ ! -s "$DEVS/86000/borrow" ]
+	# The kernel's autoborrow gets the same rules, normalized.
+	[ "$(cat "$BUS/autoborrow_policy")" = "ignore fdid=86000
+borrow class=0108* adapter=adapter0" ]
+}
+
+@test "policy loads, shows and clears the kernel's autoborrow filter" {
+	mkpolicy "# lab" "ignore vendor=0x8086  # NICs stay" "" "borrow class=0x0108*"
+	run --separate-stderr "$TOOL" policy
+	[ "$status" -eq 0 ]
+	[ -z "$output" ]
+	[ "$stderr" = "smartio_tool: no autoborrow policy loaded: autoborrow takes every available device" ]
+	SMARTIO_POLICY=$POLICY_FILE run_failing policy load
+	[ "$status" -eq 0 ]
+	[ "$output" = "autoborrow policy: 2 rules from $POLICY_FILE" ]
+	[ "$(cat "$BUS/autoborrow_policy")" = "ignore vendor=8086
+borrow class=0108*" ]
+	run --separate-stderr "$TOOL" policy show
+	[ "$status" -eq 0 ]
+	[ "$output" = "ignore vendor=8086
+borrow class=0108*" ]
+	# Loading it changes only the filter: nothing is scanned or borrowed.
+	[ ! -s "$BUS/scan" ]
+	[ ! -s "$DEVS/83000/borrow" ]
+	run_failing policy clear
+	[ "$status" -eq 0 ]
+	[ "$output" = "autoborrow policy cleared: autoborrow takes every available device" ]
+	[ -z "$(cat "$BUS/autoborrow_policy")" ]
+	# A policy of comments only clears the filter as well.
+	echo "borrow" > "$BUS/autoborrow_policy"
+	mkpolicy "# nothing yet"
+	run_failing policy load --policy "$POLICY_FILE"
+	[ "$output" = "autoborrow policy: 0 rules from $POLICY_FILE" ]
+	[ -z "$(cat "$BUS/autoborrow_policy")" ]
+}
+
+@test "policy: a refused or malformed policy fails, naming the file; usage errors" {
+	mkpolicy "borrow class=0108*"
+	fail_write "$BUS/autoborrow_policy" "$E2BIG"
+	run_failing policy load --policy "$POLICY_FILE"
+	assert_error "$POLICY_FILE: too large for the kernel's autoborrow filter (64 rules at most)"
+	# apply stops before it scans or borrows anything.
+	run_failing apply --policy "$POLICY_FILE"
+	assert_error "$POLICY_FILE: too large for the kernel's autoborrow filter (64 rules at most)"
+	[ ! -s "$BUS/scan" ]
+	[ ! -s "$DEVS/83000/borrow" ]
+	fail_write "$BUS/autoborrow_policy" "$EINVAL"
+	run_failing policy load --policy "$POLICY_FILE"
+	[[ "$stderr" == "smartio_tool: $POLICY_FILE: refused by the kernel's autoborrow filter ("* ]]
+	fail_write "$BUS/autoborrow_policy" "$EACCES"
+	run_failing policy clear
+	assert_error "policy clear: permission denied (are you root?)"
+	rm "$BUS/autoborrow_policy.errno"
+	mkpolicy "borrow colour=red"
+	run_failing policy load --policy "$POLICY_FILE"
+	assert_error "policy: $POLICY_FILE line 1: unknown key 'colour' (keys: class vendor device serial adapter fdid)"
+	[ -z "$(cat "$BUS/autoborrow_policy")" ]
+	for args in "frob" "show --policy x" "load --policy" "clear now"; do
+		# shellcheck disable=SC2086 # the words are the arguments
+		run --separate-stderr "$TOOL" policy $args
+		assert_usage "usage: smartio_tool policy [show | load [--policy FILE] | clear]"
+	done
+}
+
+@test "apply without the kernel's autoborrow_policy still borrows, with a note" {
+	rm "$BUS/autoborrow_policy"
+	mkpolicy "borrow vendor=1b36"
+	run_failing apply --policy "$POLICY_FILE" 83000
+	[ "$status" -eq 0 ]
+	[ "$output" = "83000: borrowed (line 1)" ]
+	[ "$stderr" = "smartio_tool: this smartio module has no autoborrow_policy; autoborrow is not filtered" ]
 }
 
 @test "apply FDID applies the policy to that device only" {

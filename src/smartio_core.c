@@ -639,6 +639,7 @@ static int smartio_pci_notify(struct notifier_block *nb, unsigned long action,
 	struct smartio_fdev *fdev, *found = NULL;
 	unsigned long flags;
 
+	smartio_host_pci_event(pdev, action);
 	if (action != BUS_NOTIFY_DEL_DEVICE)
 		return NOTIFY_DONE;
 

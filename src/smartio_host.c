@@ -13,6 +13,7 @@
 #include <linux/idr.h>
 #include <linux/ioport.h>
 #include <linux/pci.h>
+#include <linux/pm_runtime.h>
 #include <linux/slab.h>
 
 #include "smartio.h"
@@ -191,6 +192,30 @@ void smartio_host_enumerate(struct smartio_adapter *adapter)
 	list_for_each_entry(child, &bus->children, node)
 		pcie_bus_configure_settings(child);
 	pci_bus_add_devices(bus);
+}
+
+/**
+ * smartio_host_pci_event() - keep remote bridges out of runtime suspend
+ * @pdev: a PCI device being added or deleted
+ * @action: the PCI bus notifier action
+ *
+ * Scans and the hot-plug watcher read the configuration space below the
+ * remote bridges through the adapter at any time, behind the PCI core's
+ * back, and a bridge in D3hot forwards none of it: a pool device would
+ * vanish. So each remote bridge holds a runtime PM usage reference from
+ * the moment it is added to the synthetic domain until it is deleted
+ * (a switch hot-removed, the adapter unbound). Called from the PCI bus
+ * notifier.
+ */
+void smartio_host_pci_event(struct pci_dev *pdev, unsigned long action)
+{
+	/* Child buses inherit the ops of the root bus. */
+	if (pdev->bus->ops != &smartio_pci_ops || !pci_is_bridge(pdev))
+		return;
+	if (action == BUS_NOTIFY_ADD_DEVICE)
+		pm_runtime_get_noresume(&pdev->dev);
+	else if (action == BUS_NOTIFY_DEL_DEVICE)
+		pm_runtime_put_noidle(&pdev->dev);
 }
 
 /**

@@ -212,6 +212,8 @@ struct pci_dev *smartio_host_attach(struct smartio_adapter *adapter,
 				    u8 bus, u8 devfn);
 void smartio_host_hide(struct smartio_adapter *adapter, u8 bus, u8 devfn);
 void smartio_host_quiesce(struct smartio_adapter *adapter, u8 bus, u8 devfn);
+bool smartio_host_stale(struct smartio_adapter *adapter);
+void smartio_host_forget(struct smartio_adapter *adapter);
 void smartio_host_pci_event(struct pci_dev *pdev, unsigned long action);
 bool smartio_host_bar_fits(struct smartio_adapter *adapter, u8 bus, u64 size,
 			   unsigned long flags);

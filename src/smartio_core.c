@@ -735,6 +735,24 @@ static void smartio_scan_bus(struct smartio_adapter *adapter, u8 bus,
  * Drop available devices that no longer answer with the ids they had, so a
  * slot whose device changed is re-added under the same name by the scan.
  */
+static bool smartio_scan_reset(struct smartio_adapter *adapter,
+			       struct list_head *dead)
+{
+	struct smartio_fdev *fdev, *tmp;
+	bool dropped = !list_empty(&adapter->fdevs);
+
+	if (!smartio_host_stale(adapter))
+		return false;
+	/* Whatever is borrowed talks to a reset device: it goes. */
+	dev_warn(&adapter->dev, "remote tree was reset (chassis power cycle?): enumerating it again\n");
+	list_for_each_entry_safe(fdev, tmp, &adapter->fdevs, node) {
+		smartio_detach(fdev, true);
+		smartio_fdev_drop(fdev, dead);
+	}
+	smartio_host_forget(adapter);
+	return dropped;
+}
+
 static void smartio_scan_prune(struct smartio_adapter *adapter,
 			       struct list_head *dead)
 {
@@ -743,6 +761,9 @@ static void smartio_scan_prune(struct smartio_adapter *adapter,
 
 	lockdep_assert_held(&smartio_lock);
 	adapter->scan_config_reads = 0;
+	/* A reset tree loses its whole pool, re-added by the scan after. */
+	if (smartio_scan_reset(adapter, dead))
+		return;
 	list_for_each_entry_safe(fdev, tmp, &adapter->fdevs, node) {
 		if (fdev->pdev)
 			continue;
@@ -789,6 +810,11 @@ void smartio_scan_adapter(struct smartio_adapter *adapter,
 		return;
 	if (!smartio_link_up(adapter)) {
 		dev_info(&adapter->dev, "link down, not scanned\n");
+		return;
+	}
+	if (smartio_scan_reset(adapter, dead)) {
+		/* Like a link flap: the watcher scans once they left sysfs. */
+		smartio_adapter_link_event(adapter);
 		return;
 	}
 	smartio_host_enumerate(adapter);

@@ -194,6 +194,62 @@ void smartio_host_enumerate(struct smartio_adapter *adapter)
 	pci_bus_add_devices(bus);
 }
 
+static bool smartio_host_bus_stale(struct smartio_adapter *adapter,
+				   struct pci_bus *bus)
+{
+	struct pci_dev *dev;
+	u32 sec;
+
+	list_for_each_entry(dev, &bus->devices, bus_list) {
+		if (!dev->subordinate)
+			continue;
+		if (smartio_config_read(adapter, bus->number, dev->devfn,
+					PCI_SECONDARY_BUS, 1, &sec) ||
+		    sec != dev->subordinate->number)
+			return true;
+		if (smartio_host_bus_stale(adapter, dev->subordinate))
+			return true;
+	}
+	return false;
+}
+
+/**
+ * smartio_host_stale() - whether the remote tree lost its configuration
+ * @adapter: the adapter, its link up
+ *
+ * A chassis power cycle or a reset resets the remote bridges: their bus
+ * numbers (and windows) are gone, while the PCI core still has the tree it
+ * enumerated. A bridge whose secondary bus number is no longer the one the
+ * PCI core gave its bus tells. The caller holds the rescan lock and
+ * smartio_lock.
+ *
+ * Return: true if the remote tree must be enumerated again.
+ */
+bool smartio_host_stale(struct smartio_adapter *adapter)
+{
+	return adapter->host && smartio_host_bus_stale(adapter, adapter->host->bus);
+}
+
+/**
+ * smartio_host_forget() - remove the PCI core's view of the remote tree
+ * @adapter: the adapter, with nothing borrowed through it any more
+ *
+ * Removes every device of the root bus (the remote bridges and their
+ * buses) and keeps the root bus, so that smartio_host_enumerate() scans
+ * the tree anew and the PCI core assigns its bus numbers and windows again.
+ * The caller holds the rescan lock and smartio_lock.
+ */
+void smartio_host_forget(struct smartio_adapter *adapter)
+{
+	struct pci_dev *dev, *tmp;
+
+	if (!adapter->host)
+		return;
+	list_for_each_entry_safe_reverse(dev, tmp, &adapter->host->bus->devices,
+					 bus_list)
+		pci_stop_and_remove_bus_device(dev);
+}
+
 /**
  * smartio_host_pci_event() - keep remote bridges out of runtime suspend
  * @pdev: a PCI device being added or deleted

@@ -19,6 +19,7 @@
 
 #include <linux/bitmap.h>
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/fs.h>
 #include <linux/io.h>
 #include <linux/module.h>
@@ -52,6 +53,11 @@ struct smartio_emul {
 	u8 bus_end;
 	bool link_down;
 };
+
+static bool link_down_at_probe;
+module_param(link_down_at_probe, bool, 0444);
+MODULE_PARM_DESC(link_down_at_probe,
+		 "Test only: bind each adapter with its link down, as a real adapter whose cable or chassis is not up yet; debugfs link_down brings it up (default: 0)");
 
 static void __iomem *smartio_emul_addr(void __iomem *ecam, unsigned int bus,
 				       unsigned int devfn, int where)
@@ -198,6 +204,57 @@ static const struct file_operations smartio_emul_link_down_fops = {
 	.open = simple_open,
 	.read = smartio_emul_link_down_read,
 	.write = smartio_emul_link_down_write,
+	.llseek = default_llseek,
+};
+
+/*
+ * Fault injection (debugfs "power_cycle", write 1): what a power cycle of
+ * the remote chassis does. The link goes down, a secondary bus reset of
+ * the remote root ports resets everything below them (QEMU clears the
+ * switch's bus numbers and windows and the endpoints' BARs), and the link
+ * comes back; each change is reported as a link event.
+ */
+static ssize_t smartio_emul_power_cycle_write(struct file *file,
+					      const char __user *buf,
+					      size_t count, loff_t *ppos)
+{
+	struct smartio_emul *emul = file->private_data;
+	void __iomem *ctl;
+	unsigned int dev;
+	bool cycle;
+	u32 hdr;
+	int ret;
+
+	ret = kstrtobool_from_user(buf, count, &cycle);
+	if (ret)
+		return ret;
+	if (!cycle)
+		return -EINVAL;
+	WRITE_ONCE(emul->link_down, true);
+	smartio_adapter_link_event(emul->adapter);
+	for (dev = 0; dev < 32; dev++) {
+		hdr = smartio_emul_read_raw(emul->ecam, 0, PCI_DEVFN(dev, 0),
+					    PCI_HEADER_TYPE, 1);
+		if ((hdr & 0x7f) != PCI_HEADER_TYPE_BRIDGE)
+			continue;
+		ctl = smartio_emul_addr(emul->ecam, 0, PCI_DEVFN(dev, 0),
+					PCI_BRIDGE_CONTROL);
+		writew(readw(ctl) | PCI_BRIDGE_CTL_BUS_RESET, ctl);
+		/* PCIe r6.0 sec 6.6.1: hold the reset for at least 1 ms. */
+		usleep_range(2000, 3000);
+		writew(readw(ctl) & ~PCI_BRIDGE_CTL_BUS_RESET, ctl);
+	}
+	/* Link training, then 100 ms before config requests. */
+	msleep(100);
+	WRITE_ONCE(emul->link_down, false);
+	smartio_adapter_link_event(emul->adapter);
+	return count;
+}
+
+static const struct file_operations smartio_emul_power_cycle_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = smartio_emul_power_cycle_write,
 	.llseek = default_llseek,
 };
 
@@ -429,6 +486,8 @@ static int smartio_emul_probe(struct pci_dev *pdev,
 
 	info.bus_start = emul->bus_start;
 	info.bus_end = emul->bus_end;
+	/* Fault injection: the adapter is bound with its link down. */
+	emul->link_down = link_down_at_probe;
 	adapter = smartio_adapter_register(&pdev->dev, &smartio_emul_ops,
 					   &info, emul);
 	if (IS_ERR(adapter)) {
@@ -440,6 +499,8 @@ static int smartio_emul_probe(struct pci_dev *pdev,
 	/* Fault injection: "echo 1 > link_down" cuts the emulated link. */
 	debugfs_create_file("link_down", 0600, smartio_adapter_debugfs(adapter),
 			    emul, &smartio_emul_link_down_fops);
+	debugfs_create_file("power_cycle", 0200, smartio_adapter_debugfs(adapter),
+			    emul, &smartio_emul_power_cycle_fops);
 	return 0;
 
 unmap_all:

@@ -894,6 +894,19 @@ static ssize_t scan_store(smartio_bus_type_t *bus, const char *buf,
 }
 static BUS_ATTR_WO(scan);
 
+/* A CHANGE uevent with @env on every adapter; smartio_lock held. */
+static void smartio_adapters_uevent(char *env)
+{
+	struct smartio_adapter *adapter;
+	char *envp[2];
+
+	lockdep_assert_held(&smartio_lock);
+	envp[0] = env;
+	envp[1] = NULL;
+	list_for_each_entry(adapter, &smartio_adapters, node)
+		kobject_uevent_env(&adapter->dev.kobj, KOBJ_CHANGE, envp);
+}
+
 static ssize_t autoborrow_transparent_show(smartio_bus_type_t *bus, char *buf)
 {
 	return sysfs_emit(buf, "%d\n", READ_ONCE(autoborrow_transparent));
@@ -902,9 +915,7 @@ static ssize_t autoborrow_transparent_show(smartio_bus_type_t *bus, char *buf)
 static ssize_t autoborrow_transparent_store(smartio_bus_type_t *bus,
 					    const char *buf, size_t count)
 {
-	struct smartio_adapter *adapter;
 	char env[32];
-	char *envp[2];
 	bool val;
 	int ret;
 
@@ -919,10 +930,7 @@ static ssize_t autoborrow_transparent_store(smartio_bus_type_t *bus,
 	}
 	WRITE_ONCE(autoborrow_transparent, val);
 	snprintf(env, sizeof(env), "SMARTIO_AUTOBORROW=%d", val);
-	envp[0] = env;
-	envp[1] = NULL;
-	list_for_each_entry(adapter, &smartio_adapters, node)
-		kobject_uevent_env(&adapter->dev.kobj, KOBJ_CHANGE, envp);
+	smartio_adapters_uevent(env);
 	mutex_unlock(&smartio_lock);
 	return count;
 }
@@ -936,9 +944,7 @@ static ssize_t autoborrow_policy_show(smartio_bus_type_t *bus, char *buf)
 static ssize_t autoborrow_policy_store(smartio_bus_type_t *bus,
 				       const char *buf, size_t count)
 {
-	struct smartio_adapter *adapter;
 	char env[40];
-	char *envp[2];
 	int ret;
 
 	ret = smartio_policy_store(buf, count);
@@ -948,10 +954,7 @@ static ssize_t autoborrow_policy_store(smartio_bus_type_t *bus,
 	mutex_lock(&smartio_lock);
 	snprintf(env, sizeof(env), "SMARTIO_AUTOBORROW_RULES=%u",
 		 smartio_policy_rules());
-	envp[0] = env;
-	envp[1] = NULL;
-	list_for_each_entry(adapter, &smartio_adapters, node)
-		kobject_uevent_env(&adapter->dev.kobj, KOBJ_CHANGE, envp);
+	smartio_adapters_uevent(env);
 	mutex_unlock(&smartio_lock);
 	return count;
 }

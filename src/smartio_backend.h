@@ -55,6 +55,15 @@ struct smartio_window {
 	resource_size_t offset;
 };
 
+/*
+ * DMA and MSI: an adapter carries the DMA and MSI writes of its remote
+ * devices upstream under the devices' own requester IDs, as the emulated
+ * adapter and transparent adapters do. While an IOMMU translates the
+ * adapter's own device, those IDs have no IOMMU context, so smartio
+ * refuses to borrow (EOPNOTSUPP). Requester-ID translation to the
+ * adapter's ID and inbound windows (NTB adapters) are not supported yet.
+ */
+
 /**
  * struct smartio_adapter_info - what a backend describes at registration
  * @backend: short backend name shown in sysfs, copied at registration

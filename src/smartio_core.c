@@ -528,6 +528,24 @@ static void smartio_fdev_reset(struct smartio_fdev *fdev)
  * freed, and the next driver enables bus mastering before it resets the
  * device itself.
  */
+/*
+ * The adapters smartio supports pass the DMA and MSI writes of their remote
+ * devices upstream under the devices' own requester IDs. An IOMMU that
+ * translates the adapter's device has no context for those IDs and blocks
+ * them (DMAR faults, a driver timing out), and smartio maps none for them
+ * yet: refuse the borrow instead.
+ */
+static int smartio_dma_check(struct smartio_fdev *fdev)
+{
+	struct device *backend_dev = fdev->adapter->backend_dev;
+
+	if (!device_iommu_mapped(backend_dev))
+		return 0;
+	dev_warn(&fdev->dev, "not borrowed: the IOMMU translating %s would block the DMA and MSI of the devices behind it\n",
+		 dev_name(backend_dev));
+	return -EOPNOTSUPP;
+}
+
 static int smartio_borrow_locked(struct smartio_fdev *fdev)
 {
 	struct smartio_adapter *adapter = fdev->adapter;
@@ -548,6 +566,9 @@ static int smartio_borrow_locked(struct smartio_fdev *fdev)
 				4, &id) ||
 	    id != ((u32)fdev->device << 16 | fdev->vendor))
 		return -ENODEV;
+	ret = smartio_dma_check(fdev);
+	if (ret)
+		return ret;
 
 	smartio_fdev_reset(fdev);
 	pdev = smartio_host_attach(adapter, fdev->bus, fdev->devfn);

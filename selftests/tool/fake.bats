@@ -711,7 +711,10 @@ block: nvme2n1" ]
 	assert_error "borrow 83000: its BARs do not fit in the aperture; see the kernel log"
 }
 
-@test "borrow: ENODEV, EINVAL and EACCES have their own reasons" {
+@test "borrow: ENODEV, EINVAL, EOPNOTSUPP and EACCES have their own reasons" {
+	fail_write "$DEVS/83000/borrow" 95
+	run_failing borrow 83000
+	assert_error "borrow 83000: not supported with the host's IOMMU on: it would block the device's DMA (see smartio(4))"
 	fail_write "$DEVS/83000/borrow" "$ENODEV"
 	run_failing borrow 83000
 	assert_error "borrow 83000: the device does not answer or the adapter's link is down; scan again"

@@ -37,8 +37,8 @@ struct smartio_host;
  * @sub: last bus below the slot
  * @seen: found by the walk in progress
  * @held: powered off by its attention button with the card in it: walks
- *	leave it off until the button or adapter<N>/slot_power_on powers it
- *	on again, or the card is pulled
+ *	leave it off and do not go below it until the button or
+ *	adapter<N>/slot_power_on powers it on again, or the card is pulled
  * @pending: its button was pressed; it powers off at @deadline unless the
  *	button is pressed again (see button_cancel_ms)
  * @deadline: when a pending power-off happens, in jiffies
@@ -205,7 +205,7 @@ void smartio_fdevs_unregister(struct list_head *dead);
 
 /* smartio_hotplug.c */
 u8 smartio_find_cap(struct smartio_adapter *adapter, u8 bus, u8 devfn, u8 cap);
-void smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn);
+bool smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn);
 void smartio_slots_walk_start(struct smartio_adapter *adapter);
 void smartio_slots_walk_end(struct smartio_adapter *adapter);
 int smartio_slot_release_hold(struct smartio_adapter *adapter, u8 bus,

@@ -675,7 +675,8 @@ static struct notifier_block smartio_pci_nb = {
 
 /*
  * Walks the remote tree below @bus: records the hot-plug slots (powering on
- * occupied ones) and, with @pool, adds the endpoints to the pool.
+ * occupied ones, not going below held ones) and, with @pool, adds the
+ * endpoints to the pool.
  */
 static void smartio_scan_bus(struct smartio_adapter *adapter, u8 bus,
 			     unsigned long *visited, int depth, bool pool)
@@ -704,10 +705,14 @@ static void smartio_scan_bus(struct smartio_adapter *adapter, u8 bus,
 						PCI_HEADER_TYPE, 1);
 
 			if ((hdr & 0x7f) == PCI_HEADER_TYPE_BRIDGE) {
-				smartio_slot_found(adapter, bus, devfn);
+				/* Nothing below a held slot joins the pool. */
+				bool below = smartio_slot_found(adapter, bus,
+								devfn);
+
 				sec = smartio_scan_read(adapter, bus, devfn,
 							PCI_SECONDARY_BUS, 1);
-				if (sec > bus && sec <= adapter->info.bus_end)
+				if (below && sec > bus &&
+				    sec <= adapter->info.bus_end)
 					smartio_scan_bus(adapter, sec, visited,
 							 depth + 1, pool);
 			} else if (pool &&

@@ -292,8 +292,10 @@ static struct smartio_slot *smartio_slot_find(struct smartio_adapter *adapter,
  * a device, unless its attention button powered it off. Called under
  * smartio_lock, between smartio_slots_walk_start() and
  * smartio_slots_walk_end().
+ *
+ * Return: false if the walk must not go below it (a held slot).
  */
-void smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn)
+bool smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn)
 {
 	struct smartio_slot *slot;
 	u32 flags, sltcap;
@@ -302,18 +304,18 @@ void smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn)
 	lockdep_assert_held(&smartio_lock);
 	exp = smartio_find_cap(adapter, bus, devfn, PCI_CAP_ID_EXP);
 	if (!exp)
-		return;
+		return true;
 	flags = smartio_scan_read(adapter, bus, devfn, exp + PCI_EXP_FLAGS, 2);
 	if (!(flags & PCI_EXP_FLAGS_SLOT))
-		return;
+		return true;
 	sltcap = smartio_scan_read(adapter, bus, devfn, exp + PCI_EXP_SLTCAP, 4);
 	if (!(sltcap & PCI_EXP_SLTCAP_HPC))
-		return;
+		return true;
 
 	slot = smartio_slot_find(adapter, bus, devfn);
 	if (!slot) {
 		if (adapter->nr_slots == SMARTIO_MAX_SLOTS)
-			return;
+			return true;
 		slot = &adapter->slots[adapter->nr_slots++];
 		memset(slot, 0, sizeof(*slot));
 		slot->bus = bus;
@@ -327,8 +329,10 @@ void smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn)
 	if (!(smartio_slot_read(adapter, slot, PCI_EXP_SLTSTA, 2) &
 	      PCI_EXP_SLTSTA_PDS))
 		slot->held = false;
-	if (!slot->held)
-		smartio_slot_power_on(adapter, slot);
+	if (slot->held)
+		return false;
+	smartio_slot_power_on(adapter, slot);
+	return true;
 }
 
 /* Takes the devices behind @slot (all of them with a NULL slot) out. */
@@ -355,12 +359,13 @@ static void smartio_slot_off(struct smartio_adapter *adapter,
 		 slot->bus, PCI_SLOT(slot->devfn), PCI_FUNC(slot->devfn));
 	slot->pending = false;
 	smartio_release(adapter, slot, false, dead);
-	if (!smartio_slot_has_power(adapter, slot))
-		return;
-	smartio_slot_power(adapter, slot, false);
+	if (smartio_slot_has_power(adapter, slot))
+		smartio_slot_power(adapter, slot, false);
 	/*
 	 * The power-off latches a link change, and the card may stay in:
 	 * without this, the rescan that follows would power it on again.
+	 * Walks do not go below a held slot, so this holds for a slot
+	 * without a power controller too.
 	 */
 	slot->held = true;
 	smartio_slot_uevent(adapter, slot, false);
@@ -420,13 +425,14 @@ static bool smartio_slot_event(struct smartio_adapter *adapter,
 	 * too); the walk of the rescan powers on an occupied slot.
 	 */
 	if (events & PCI_EXP_SLTSTA_ABP) {
-		if (slot->pending || smartio_slot_powered(adapter, slot)) {
-			smartio_slot_button(adapter, slot, dead);
-			return false;
-		}
 		if (slot->held) {
 			slot->held = false;
 			smartio_slot_uevent(adapter, slot, true);
+			return true;
+		}
+		if (slot->pending || smartio_slot_powered(adapter, slot)) {
+			smartio_slot_button(adapter, slot, dead);
+			return false;
 		}
 		return true;
 	}

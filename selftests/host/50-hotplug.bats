@@ -238,13 +238,13 @@ wait_state() { local i; for i in $(seq 100); do [ "$(slot_state)" = "$1" ] && re
 
 @test "button_cancel_ms: a second press within the window cancels the removal; one press removes when it ends" {
 	run gexec 'P=/sys/module/smartio/parameters/button_cancel_ms; cat $P
-		for v in +5 05 " 5" 60001 5x -1 ""; do echo "$v" > $P 2>/dev/null && echo "took $v"; done; echo 3000 > $P; cat $P'
+		for v in +5 05 " 5" 60001 5x -1 ""; do echo "$v" > $P 2>/dev/null && echo "took $v"; done; echo 6000 > $P; cat $P'
 	echo "$output"
 	[ "${lines[0]}" = 0 ]
-	[ "${lines[1]}" = 3000 ]
+	[ "${lines[1]}" = 6000 ]
 	[ "${#lines[@]}" -eq 2 ]
 	local marker="smartio-test-cancel-window-$$-$RANDOM"
-	run gexec "echo $marker > /dev/kmsg; $button; $wait_blk; echo 1 > \$D/83000/borrow; wait_blk 83000 >/dev/null && echo 82:00.0 > \$B && wait_state pending && sleep 1 && cat \$D/83000/state && echo 82:00.0 > \$B && wait_state on && sleep 4 && slot_state && cat \$D/83000/state"
+	run gexec "echo $marker > /dev/kmsg; $button; $wait_blk; echo 1 > \$D/83000/borrow; wait_blk 83000 >/dev/null && echo 82:00.0 > \$B && wait_state pending && sleep 1 && cat \$D/83000/state && echo 82:00.0 > \$B && wait_state on && sleep 7 && slot_state && cat \$D/83000/state"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$output" = "borrowed
@@ -253,7 +253,7 @@ borrowed" ]
 	run gexec "dmesg | sed -n '/$marker/,\$p' | grep -c '82:00.0: removal cancelled'"
 	[ "$output" = 1 ]
 	# Pressed once: still borrowed during the window, removed after it.
-	run gexec "$button; echo 82:00.0 > \$B && wait_state pending && sleep 1 && cat \$D/83000/state && wait_state held && slot_state && ! test -e \$D/83000"
+	run gexec "$button; echo 82:00.0 > \$B && wait_state pending && sleep 1 && cat \$D/83000/state && sleep 5 && wait_state held && slot_state && ! test -e \$D/83000"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "$output" = "borrowed

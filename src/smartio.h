@@ -35,6 +35,16 @@ struct smartio_host;
  * @exp: offset of its PCI Express capability
  * @sec: first bus below the slot
  * @sub: last bus below the slot
+ * @seen: found by the walk in progress
+ * @held: powered off by its attention button with the card in it: walks
+ *	leave it off and do not go below it until the button or
+ *	adapter<N>/slot_power_on powers it on again, or the card is pulled
+ * @pending: its button was pressed; it powers off at @deadline unless the
+ *	button is pressed again (see button_cancel_ms)
+ * @deadline: when a pending power-off happens, in jiffies
+ *
+ * Entries live in &smartio_adapter.slots and are protected by smartio_lock;
+ * a walk keeps the state of the slots it finds again.
  */
 struct smartio_slot {
 	u8 bus;
@@ -42,6 +52,10 @@ struct smartio_slot {
 	u8 exp;
 	u8 sec;
 	u8 sub;
+	bool seen;
+	bool held;
+	bool pending;
+	unsigned long deadline;
 };
 
 /**
@@ -199,7 +213,12 @@ void smartio_policy_exit(void);
 
 /* smartio_hotplug.c */
 u8 smartio_find_cap(struct smartio_adapter *adapter, u8 bus, u8 devfn, u8 cap);
-void smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn);
+bool smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn);
+void smartio_slots_walk_start(struct smartio_adapter *adapter);
+void smartio_slots_walk_end(struct smartio_adapter *adapter);
+int smartio_slot_release_hold(struct smartio_adapter *adapter, u8 bus,
+			      u8 devfn);
+int smartio_slots_show(struct smartio_adapter *adapter, char *buf);
 void smartio_watch_init(struct smartio_adapter *adapter);
 void smartio_watch_start(struct smartio_adapter *adapter);
 

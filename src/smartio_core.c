@@ -8,6 +8,7 @@
 
 #include <linux/debugfs.h>
 #include <linux/delay.h>
+#include <linux/ctype.h>
 #include <linux/device.h>
 #include <linux/idr.h>
 #include <linux/kernel.h>
@@ -696,7 +697,8 @@ static struct notifier_block smartio_pci_nb = {
 
 /*
  * Walks the remote tree below @bus: records the hot-plug slots (powering on
- * occupied ones) and, with @pool, adds the endpoints to the pool.
+ * occupied ones, not going below held ones) and, with @pool, adds the
+ * endpoints to the pool.
  */
 static void smartio_scan_bus(struct smartio_adapter *adapter, u8 bus,
 			     unsigned long *visited, int depth, bool pool)
@@ -725,10 +727,14 @@ static void smartio_scan_bus(struct smartio_adapter *adapter, u8 bus,
 						PCI_HEADER_TYPE, 1);
 
 			if ((hdr & 0x7f) == PCI_HEADER_TYPE_BRIDGE) {
-				smartio_slot_found(adapter, bus, devfn);
+				/* Nothing below a held slot joins the pool. */
+				bool below = smartio_slot_found(adapter, bus,
+								devfn);
+
 				sec = smartio_scan_read(adapter, bus, devfn,
 							PCI_SECONDARY_BUS, 1);
-				if (sec > bus && sec <= adapter->info.bus_end)
+				if (below && sec > bus &&
+				    sec <= adapter->info.bus_end)
 					smartio_scan_bus(adapter, sec, visited,
 							 depth + 1, pool);
 			} else if (pool &&
@@ -803,8 +809,9 @@ static int smartio_walk(struct smartio_adapter *adapter, bool pool)
 	visited = bitmap_zalloc(SMARTIO_NR_BUSES, GFP_KERNEL);
 	if (!visited)
 		return -ENOMEM;
-	adapter->nr_slots = 0;
+	smartio_slots_walk_start(adapter);
 	smartio_scan_bus(adapter, adapter->info.bus_start, visited, 0, pool);
+	smartio_slots_walk_end(adapter);
 	bitmap_free(visited);
 	return 0;
 }
@@ -1106,6 +1113,91 @@ static ssize_t link_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(link);
 
+static ssize_t slots_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	int len;
+
+	mutex_lock(&smartio_lock);
+	len = smartio_slots_show(to_smartio_adapter(dev), buf);
+	mutex_unlock(&smartio_lock);
+	return len;
+}
+static DEVICE_ATTR_RO(slots);
+
+/* Parses one hex field of a slot address: exactly @len hex digits. */
+static int smartio_parse_hex(const char *s, size_t len, u8 max, u8 *val)
+{
+	char tmp[3];
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (!isxdigit(s[i]))
+			return -EINVAL;
+	memcpy(tmp, s, len);
+	tmp[len] = '\0';
+	if (kstrtou8(tmp, 16, val) || *val > max)
+		return -EINVAL;
+	return 0;
+}
+
+/*
+ * A slot's port as the kernel log and "slots" name it: "bb:dd.f", hex,
+ * optionally with one trailing newline; nothing else is taken.
+ */
+static int smartio_parse_slot(const char *buf, size_t count, u8 *bus,
+			      u8 *devfn)
+{
+	u8 dev, fn;
+
+	if (count == 8 && buf[7] == '\n')
+		count--;
+	if (count != 7 || buf[2] != ':' || buf[5] != '.')
+		return -EINVAL;
+	if (smartio_parse_hex(buf, 2, 0xff, bus) ||
+	    smartio_parse_hex(buf + 3, 2, 0x1f, &dev) ||
+	    smartio_parse_hex(buf + 6, 1, 7, &fn))
+		return -EINVAL;
+	*devfn = PCI_DEVFN(dev, fn);
+	return 0;
+}
+
+/*
+ * Powers on a slot its attention button powered off, and scans the
+ * adapter so that the card in it re-joins the pool before the write
+ * returns. The scan mutex may be taken: it is not held while an adapter
+ * leaves sysfs.
+ */
+static ssize_t slot_power_on_store(struct device *dev,
+				   struct device_attribute *attr,
+				   const char *buf, size_t count)
+{
+	struct smartio_adapter *adapter = to_smartio_adapter(dev);
+	LIST_HEAD(dead);
+	u8 bus, devfn;
+	int ret;
+
+	ret = smartio_parse_slot(buf, count, &bus, &devfn);
+	if (ret)
+		return ret;
+
+	mutex_lock(&smartio_scan_mutex);
+	pci_lock_rescan_remove();
+	mutex_lock(&smartio_lock);
+	if (adapter->dead || !adapter->host || !smartio_link_up(adapter))
+		ret = -ENODEV;
+	else
+		ret = smartio_slot_release_hold(adapter, bus, devfn);
+	if (ret > 0)
+		smartio_scan_adapter(adapter, &dead, true);
+	mutex_unlock(&smartio_lock);
+	pci_unlock_rescan_remove();
+	smartio_fdevs_unregister(&dead);
+	mutex_unlock(&smartio_scan_mutex);
+	return ret < 0 ? ret : count;
+}
+static DEVICE_ATTR_WO(slot_power_on);
+
 static struct attribute *smartio_adapter_attrs[] = {
 	&dev_attr_backend.attr,
 	&dev_attr_domain.attr,
@@ -1115,6 +1207,8 @@ static struct attribute *smartio_adapter_attrs[] = {
 	&dev_attr_aperture_used.attr,
 	&dev_attr_aperture_free.attr,
 	&dev_attr_link.attr,
+	&dev_attr_slots.attr,
+	&dev_attr_slot_power_on.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(smartio_adapter);

@@ -32,6 +32,33 @@
 #define SMARTIO_EMUL_Q35_MCH		0x29c0
 #define SMARTIO_EMUL_PCIEXBAR		0x60
 #define SMARTIO_EMUL_NR_BUSES		256
+#define SMARTIO_EMUL_MAX_BUTTONS	4
+
+/**
+ * struct smartio_emul_slot - a slot whose power the emulation models
+ * @bus: bus of the slot's port
+ * @devfn: its device/function
+ * @exp: offset of its PCI Express capability
+ * @sec: first bus below it
+ * @sub: last bus below it
+ * @ctl: power controller and indicator bits of Slot Control as written
+ * @sta: Slot Status bits latched by the emulation (write 1 to clear)
+ *
+ * Test only (debugfs "attention_button"). QEMU 7.2 removes the card of a
+ * slot the guest powers off; to test a card left in a powered-off slot,
+ * the power-off is kept here instead of reaching QEMU: the slot reads as
+ * off, its link as down, and the functions below it do not answer, until
+ * it is powered on again.
+ */
+struct smartio_emul_slot {
+	u8 bus;
+	u8 devfn;
+	u8 exp;
+	u8 sec;
+	u8 sub;
+	u16 ctl;
+	u16 sta;
+};
 
 /**
  * struct smartio_emul - one emulated adapter
@@ -44,6 +71,10 @@
  *	down and the remote tree does not answer config requests; each
  *	change is reported as a link event, as a real adapter's link
  *	interrupt would
+ * @slot_lock: protects @slots and @nr_slots; taken inside the PCI core's
+ *	raw config lock, so a raw spinlock
+ * @slots: slots whose power the emulation models (test only)
+ * @nr_slots: valid entries in @slots; read without the lock to skip it
  */
 struct smartio_emul {
 	struct pci_dev *pdev;
@@ -52,6 +83,9 @@ struct smartio_emul {
 	u8 bus_start;
 	u8 bus_end;
 	bool link_down;
+	raw_spinlock_t slot_lock;
+	struct smartio_emul_slot slots[SMARTIO_EMUL_MAX_BUTTONS];
+	unsigned int nr_slots;
 };
 
 static bool link_down_at_probe;
@@ -90,6 +124,103 @@ static bool smartio_emul_valid(struct smartio_emul *emul, unsigned int bus,
 	return where >= 0 && where + size <= SZ_4K && !(where & (size - 1));
 }
 
+static bool smartio_emul_slot_off(const struct smartio_emul_slot *slot)
+{
+	return (slot->ctl & PCI_EXP_SLTCTL_PCC) == PCI_EXP_SLTCTL_PWR_OFF;
+}
+
+/*
+ * The modelled slot whose port is @bus/@devfn, or whose powered-off slot
+ * hides @bus (then *@below_off is set), or NULL. Called with slot_lock held.
+ */
+static struct smartio_emul_slot *
+smartio_emul_slot_get(struct smartio_emul *emul, unsigned int bus,
+		      unsigned int devfn, bool *below_off)
+{
+	unsigned int i;
+
+	*below_off = false;
+	for (i = 0; i < emul->nr_slots; i++) {
+		struct smartio_emul_slot *slot = &emul->slots[i];
+
+		if (slot->bus == bus && slot->devfn == devfn)
+			return slot;
+		if (bus >= slot->sec && bus <= slot->sub &&
+		    smartio_emul_slot_off(slot)) {
+			*below_off = true;
+			return slot;
+		}
+	}
+	return NULL;
+}
+
+/* Replaces the @mask bits of the 16-bit register at @reg in an access. */
+static u32 smartio_emul_patch16(u32 val, int where, int size, int reg,
+				u16 mask, u16 bits)
+{
+	int i, b;
+
+	for (i = 0; i < 2; i++) {
+		b = reg + i - where;
+		if (b < 0 || b >= size)
+			continue;
+		val &= ~((u32)(u8)(mask >> (8 * i)) << (8 * b));
+		val |= (u32)(u8)((bits & mask) >> (8 * i)) << (8 * b);
+	}
+	return val;
+}
+
+/* What a read of a modelled slot's port shows. Called with slot_lock held. */
+static u32 smartio_emul_slot_read(struct smartio_emul_slot *slot, int where,
+				  int size, u32 val)
+{
+	val = smartio_emul_patch16(val, where, size, slot->exp + PCI_EXP_SLTCTL,
+				   PCI_EXP_SLTCTL_PCC | PCI_EXP_SLTCTL_PIC,
+				   slot->ctl);
+	val = smartio_emul_patch16(val, where, size, slot->exp + PCI_EXP_SLTSTA,
+				   slot->sta, slot->sta);
+	if (smartio_emul_slot_off(slot))
+		val = smartio_emul_patch16(val, where, size,
+					   slot->exp + PCI_EXP_LNKSTA,
+					   PCI_EXP_LNKSTA_DLLLA, 0);
+	return val;
+}
+
+/*
+ * A write to a modelled slot's port: Slot Status clears latched bits, and
+ * Slot Control (written whole, as smartio does) moves the modelled power,
+ * while QEMU's slot stays powered. Powering on with the indicator on ends
+ * the modelling. Returns the value to pass on to QEMU. Called with
+ * slot_lock held.
+ */
+static u32 smartio_emul_slot_write(struct smartio_emul *emul,
+				   struct smartio_emul_slot *slot, int where,
+				   int size, u32 val)
+{
+	int ctl = slot->exp + PCI_EXP_SLTCTL, sta = slot->exp + PCI_EXP_SLTSTA;
+	bool was_off = smartio_emul_slot_off(slot);
+	u16 new;
+
+	if (where <= sta && sta + 2 <= where + size)
+		slot->sta &= ~(u16)(val >> (8 * (sta - where)));
+	if (where > ctl || ctl + 2 > where + size)
+		return val;
+
+	new = val >> (8 * (ctl - where));
+	slot->ctl = new & (PCI_EXP_SLTCTL_PCC | PCI_EXP_SLTCTL_PIC);
+	/* A real slot's link goes down when it powers off, and up again. */
+	if (was_off != smartio_emul_slot_off(slot))
+		slot->sta |= PCI_EXP_SLTSTA_DLLSC;
+	if (!smartio_emul_slot_off(slot) &&
+	    (slot->ctl & PCI_EXP_SLTCTL_PIC) == PCI_EXP_SLTCTL_PWR_IND_ON) {
+		WRITE_ONCE(emul->nr_slots, emul->nr_slots - 1);
+		*slot = emul->slots[emul->nr_slots];
+		return val;
+	}
+	return smartio_emul_patch16(val, where, size, ctl, PCI_EXP_SLTCTL_PCC,
+				    PCI_EXP_SLTCTL_PWR_ON);
+}
+
 /**
  * smartio_emul_config_read() - &smartio_adapter_ops.config_read over ECAM
  * @adapter: the adapter
@@ -106,6 +237,9 @@ static int smartio_emul_config_read(struct smartio_adapter *adapter,
 				    int where, int size, u32 *val)
 {
 	struct smartio_emul *emul = smartio_adapter_priv(adapter);
+	struct smartio_emul_slot *slot;
+	unsigned long flags;
+	bool below_off;
 
 	if (!smartio_emul_valid(emul, bus, where, size)) {
 		PCI_SET_ERROR_RESPONSE(val);
@@ -117,6 +251,16 @@ static int smartio_emul_config_read(struct smartio_adapter *adapter,
 	}
 	*val = smartio_emul_read_raw(emul->ecam, bus - emul->bus_start, devfn,
 				     where, size);
+	if (!READ_ONCE(emul->nr_slots))
+		return PCIBIOS_SUCCESSFUL;
+
+	raw_spin_lock_irqsave(&emul->slot_lock, flags);
+	slot = smartio_emul_slot_get(emul, bus, devfn, &below_off);
+	if (below_off)
+		PCI_SET_ERROR_RESPONSE(val);
+	else if (slot)
+		*val = smartio_emul_slot_read(slot, where, size, *val);
+	raw_spin_unlock_irqrestore(&emul->slot_lock, flags);
 	return PCIBIOS_SUCCESSFUL;
 }
 
@@ -136,12 +280,26 @@ static int smartio_emul_config_write(struct smartio_adapter *adapter,
 				     int where, int size, u32 val)
 {
 	struct smartio_emul *emul = smartio_adapter_priv(adapter);
+	struct smartio_emul_slot *slot;
 	void __iomem *addr;
+	unsigned long flags;
+	bool below_off = false;
 
 	if (!smartio_emul_valid(emul, bus, where, size))
 		return PCIBIOS_BAD_REGISTER_NUMBER;
 	if (READ_ONCE(emul->link_down))
 		return PCIBIOS_DEVICE_NOT_FOUND;
+	if (READ_ONCE(emul->nr_slots)) {
+		raw_spin_lock_irqsave(&emul->slot_lock, flags);
+		slot = smartio_emul_slot_get(emul, bus, devfn, &below_off);
+		if (slot && !below_off)
+			val = smartio_emul_slot_write(emul, slot, where, size,
+						      val);
+		raw_spin_unlock_irqrestore(&emul->slot_lock, flags);
+	}
+	/* A function in a powered-off slot does not answer. */
+	if (below_off)
+		return PCIBIOS_SUCCESSFUL;
 	addr = smartio_emul_addr(emul->ecam, bus - emul->bus_start, devfn,
 				 where);
 	switch (size) {
@@ -219,6 +377,7 @@ static ssize_t smartio_emul_power_cycle_write(struct file *file,
 					      size_t count, loff_t *ppos)
 {
 	struct smartio_emul *emul = file->private_data;
+	unsigned long flags;
 	void __iomem *ctl;
 	unsigned int dev;
 	bool cycle;
@@ -232,6 +391,10 @@ static ssize_t smartio_emul_power_cycle_write(struct file *file,
 		return -EINVAL;
 	WRITE_ONCE(emul->link_down, true);
 	smartio_adapter_link_event(emul->adapter);
+	/* The reset powers the populated slots on: forget the kept ones. */
+	raw_spin_lock_irqsave(&emul->slot_lock, flags);
+	WRITE_ONCE(emul->nr_slots, 0);
+	raw_spin_unlock_irqrestore(&emul->slot_lock, flags);
 	for (dev = 0; dev < 32; dev++) {
 		hdr = smartio_emul_read_raw(emul->ecam, 0, PCI_DEVFN(dev, 0),
 					    PCI_HEADER_TYPE, 1);
@@ -255,6 +418,102 @@ static const struct file_operations smartio_emul_power_cycle_fops = {
 	.owner = THIS_MODULE,
 	.open = simple_open,
 	.write = smartio_emul_power_cycle_write,
+	.llseek = default_llseek,
+};
+
+static u8 smartio_emul_find_exp(void __iomem *ecam, unsigned int bus,
+				unsigned int devfn)
+{
+	u32 pos, id;
+	int ttl = 48;
+
+	if (!(smartio_emul_read_raw(ecam, bus, devfn, PCI_STATUS, 2) &
+	      PCI_STATUS_CAP_LIST))
+		return 0;
+	pos = smartio_emul_read_raw(ecam, bus, devfn, PCI_CAPABILITY_LIST, 1);
+	while (ttl-- && pos >= PCI_STD_HEADER_SIZEOF && pos < 0x100) {
+		pos &= ~3;
+		id = smartio_emul_read_raw(ecam, bus, devfn, pos, 1);
+		if (id == PCI_CAP_ID_EXP)
+			return pos;
+		if (id == 0xff)
+			break;
+		pos = smartio_emul_read_raw(ecam, bus, devfn, pos + 1, 1);
+	}
+	return 0;
+}
+
+/*
+ * Test only: "echo 82:01.0 > attention_button" presses the attention
+ * button of the slot of that port without QEMU's device_del, and models
+ * the slot's power until it is powered on again, so the card stays in
+ * the slot when smartio powers it off. See struct smartio_emul_slot.
+ */
+static ssize_t smartio_emul_button_write(struct file *file,
+					 const char __user *ubuf,
+					 size_t count, loff_t *ppos)
+{
+	struct smartio_emul *emul = file->private_data;
+	struct smartio_emul_slot *slot;
+	unsigned int bus, dev, fn, rel;
+	unsigned long flags;
+	bool below_off;
+	char buf[16];
+	u32 cap;
+	u8 exp;
+	int ret;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	if (sscanf(buf, "%2x:%2x.%1x", &bus, &dev, &fn) != 3 || dev > 0x1f ||
+	    fn > 7 || bus < emul->bus_start || bus > emul->bus_end)
+		return -EINVAL;
+	rel = bus - emul->bus_start;
+	exp = smartio_emul_find_exp(emul->ecam, rel, PCI_DEVFN(dev, fn));
+	if (!exp)
+		return -ENODEV;
+	cap = smartio_emul_read_raw(emul->ecam, rel, PCI_DEVFN(dev, fn),
+				    exp + PCI_EXP_SLTCAP, 4);
+	if (!(smartio_emul_read_raw(emul->ecam, rel, PCI_DEVFN(dev, fn),
+				    exp + PCI_EXP_FLAGS, 2) & PCI_EXP_FLAGS_SLOT) ||
+	    !(cap & PCI_EXP_SLTCAP_ABP) || !(cap & PCI_EXP_SLTCAP_PCP))
+		return -ENODEV;
+
+	ret = count;
+	raw_spin_lock_irqsave(&emul->slot_lock, flags);
+	slot = smartio_emul_slot_get(emul, bus, PCI_DEVFN(dev, fn), &below_off);
+	if (slot && below_off) {
+		ret = -ENODEV;
+	} else if (!slot && emul->nr_slots == SMARTIO_EMUL_MAX_BUTTONS) {
+		ret = -ENOSPC;
+	} else if (!slot) {
+		slot = &emul->slots[emul->nr_slots];
+		slot->bus = bus;
+		slot->devfn = PCI_DEVFN(dev, fn);
+		slot->exp = exp;
+		slot->sec = smartio_emul_read_raw(emul->ecam, rel, slot->devfn,
+						  PCI_SECONDARY_BUS, 1);
+		slot->sub = smartio_emul_read_raw(emul->ecam, rel, slot->devfn,
+						  PCI_SUBORDINATE_BUS, 1);
+		slot->ctl = smartio_emul_read_raw(emul->ecam, rel, slot->devfn,
+						  exp + PCI_EXP_SLTCTL, 2) &
+			    (PCI_EXP_SLTCTL_PCC | PCI_EXP_SLTCTL_PIC);
+		slot->sta = 0;
+		WRITE_ONCE(emul->nr_slots, emul->nr_slots + 1);
+	}
+	if (ret > 0)
+		slot->sta |= PCI_EXP_SLTSTA_ABP;
+	raw_spin_unlock_irqrestore(&emul->slot_lock, flags);
+	return ret;
+}
+
+static const struct file_operations smartio_emul_button_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = smartio_emul_button_write,
 	.llseek = default_llseek,
 };
 
@@ -458,6 +717,7 @@ static int smartio_emul_probe(struct pci_dev *pdev,
 	if (!emul)
 		return -ENOMEM;
 	emul->pdev = pdev;
+	raw_spin_lock_init(&emul->slot_lock);
 
 	ecam = ioremap(base, (unsigned long)nr_buses * SZ_1M);
 	if (!ecam)
@@ -501,6 +761,10 @@ static int smartio_emul_probe(struct pci_dev *pdev,
 			    emul, &smartio_emul_link_down_fops);
 	debugfs_create_file("power_cycle", 0200, smartio_adapter_debugfs(adapter),
 			    emul, &smartio_emul_power_cycle_fops);
+	/* Test only: an attention button press that leaves the card in. */
+	debugfs_create_file("attention_button", 0200,
+			    smartio_adapter_debugfs(adapter), emul,
+			    &smartio_emul_button_fops);
 	return 0;
 
 unmap_all:

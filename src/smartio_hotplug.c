@@ -6,18 +6,26 @@
  * slots of the remote tree and the adapter's link are polled here. A device
  * that appears is scanned into the pool (and borrowed with
  * autoborrow_transparent); an attention button press returns the devices
- * behind the slot and powers it off at once; a device or a link that is
- * gone has its borrowed devices marked disconnected and removed.
+ * behind the slot and powers it off (at once, or once button_cancel_ms
+ * passed without a second press), and the slot stays off until its button
+ * is pressed again or user space asks (adapter<N>/slot_power_on); a device
+ * or a link that is gone has its borrowed devices marked disconnected and
+ * removed.
  */
 
 #include <linux/delay.h>
+#include <linux/jiffies.h>
+#include <linux/kobject.h>
+#include <linux/minmax.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/string.h>
+#include <linux/sysfs.h>
 #include <linux/workqueue.h>
 
 #include "smartio.h"
 
-#define SMARTIO_POLL_MS_MAX	60000
+#define SMARTIO_MS_MAX		60000
 
 /*
  * Strict: decimal digits without sign or leading zero, at most 60000, one
@@ -25,7 +33,7 @@
  * " 5". A module parameter's set() does not see the write's length, so a
  * NUL byte ends the value.
  */
-static int smartio_poll_ms_set(const char *val, const struct kernel_param *kp)
+static int smartio_parse_ms(const char *val, unsigned int *ms)
 {
 	size_t len = strlen(val), i;
 	unsigned int v;
@@ -37,8 +45,20 @@ static int smartio_poll_ms_set(const char *val, const struct kernel_param *kp)
 	for (i = 0; i < len; i++)
 		if (val[i] < '0' || val[i] > '9')
 			return -EINVAL;
-	if (kstrtouint(val, 10, &v) || v > SMARTIO_POLL_MS_MAX)
+	if (kstrtouint(val, 10, &v) || v > SMARTIO_MS_MAX)
 		return -EINVAL;
+	*ms = v;
+	return 0;
+}
+
+static int smartio_poll_ms_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int ret;
+
+	ret = smartio_parse_ms(val, &v);
+	if (ret)
+		return ret;
 	WRITE_ONCE(*(unsigned int *)kp->arg, v);
 	/* A watcher asleep for the old interval takes the new one now. */
 	smartio_kick_watchers();
@@ -54,6 +74,31 @@ static unsigned int hotplug_poll_ms = 200;
 module_param_cb(hotplug_poll_ms, &smartio_poll_ms_ops, &hotplug_poll_ms, 0644);
 MODULE_PARM_DESC(hotplug_poll_ms,
 		 "Interval in ms at which slots and links are checked for hot-plug events, 0-60000; 0 pauses watching (default: 200)");
+
+static int smartio_cancel_ms_set(const char *val, const struct kernel_param *kp)
+{
+	unsigned int v;
+	int ret;
+
+	ret = smartio_parse_ms(val, &v);
+	if (ret)
+		return ret;
+	/* Applies to the next press; a window already open keeps its end. */
+	WRITE_ONCE(*(unsigned int *)kp->arg, v);
+	return 0;
+}
+
+static const struct kernel_param_ops smartio_cancel_ms_ops = {
+	.set = smartio_cancel_ms_set,
+	.get = param_get_uint,
+};
+
+/* Off by default: an orderly removal (QEMU's device_del) must not wait. */
+static unsigned int button_cancel_ms;
+module_param_cb(button_cancel_ms, &smartio_cancel_ms_ops, &button_cancel_ms,
+		0644);
+MODULE_PARM_DESC(button_cancel_ms,
+		 "Time in ms after an attention button press during which a second press cancels the power-off, 0-60000; 0 powers off at once (default: 0)");
 
 /**
  * smartio_find_cap() - find a capability in remote config space
@@ -129,6 +174,33 @@ static void smartio_slot_power(struct smartio_adapter *adapter,
 	smartio_slot_write(adapter, slot, PCI_EXP_SLTCTL, ctl);
 }
 
+/* Sets the power indicator alone: blinking while a power-off may be cancelled. */
+static void smartio_slot_indicator(struct smartio_adapter *adapter,
+				   struct smartio_slot *slot, u16 pic)
+{
+	u32 ctl = smartio_slot_read(adapter, slot, PCI_EXP_SLTCTL, 2);
+
+	smartio_slot_write(adapter, slot, PCI_EXP_SLTCTL,
+			   (ctl & ~PCI_EXP_SLTCTL_PIC) | pic);
+}
+
+/* Tells user space that a slot was powered off or on by request. */
+static void smartio_slot_uevent(struct smartio_adapter *adapter,
+				struct smartio_slot *slot, bool on)
+{
+	char addr[32], power[32];
+	char *envp[3];
+
+	snprintf(addr, sizeof(addr), "SMARTIO_SLOT=%02x:%02x.%d", slot->bus,
+		 PCI_SLOT(slot->devfn), PCI_FUNC(slot->devfn));
+	snprintf(power, sizeof(power), "SMARTIO_SLOT_POWER=%s",
+		 on ? "on" : "off");
+	envp[0] = addr;
+	envp[1] = power;
+	envp[2] = NULL;
+	kobject_uevent_env(&adapter->dev.kobj, KOBJ_CHANGE, envp);
+}
+
 /*
  * A slot that holds a device but is powered off (after a hot-add no OS
  * driver handled) is powered on, so the device behind it answers.
@@ -166,15 +238,64 @@ static void smartio_slot_power_on(struct smartio_adapter *adapter,
 }
 
 /**
+ * smartio_slots_walk_start() - a walk of the remote tree begins
+ * @adapter: the adapter
+ *
+ * The slots the walk finds again keep their state; see
+ * smartio_slots_walk_end(). Called under smartio_lock.
+ */
+void smartio_slots_walk_start(struct smartio_adapter *adapter)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&smartio_lock);
+	for (i = 0; i < adapter->nr_slots; i++)
+		adapter->slots[i].seen = false;
+}
+
+/**
+ * smartio_slots_walk_end() - a walk of the remote tree is done
+ * @adapter: the adapter
+ *
+ * Forgets the slots the walk did not find. Called under smartio_lock.
+ */
+void smartio_slots_walk_end(struct smartio_adapter *adapter)
+{
+	unsigned int i, n = 0;
+
+	lockdep_assert_held(&smartio_lock);
+	for (i = 0; i < adapter->nr_slots; i++)
+		if (adapter->slots[i].seen)
+			adapter->slots[n++] = adapter->slots[i];
+	adapter->nr_slots = n;
+}
+
+static struct smartio_slot *smartio_slot_find(struct smartio_adapter *adapter,
+					      u8 bus, u8 devfn)
+{
+	unsigned int i;
+
+	for (i = 0; i < adapter->nr_slots; i++)
+		if (adapter->slots[i].bus == bus &&
+		    adapter->slots[i].devfn == devfn)
+			return &adapter->slots[i];
+	return NULL;
+}
+
+/**
  * smartio_slot_found() - note a bridge met while walking the remote tree
  * @adapter: the adapter
  * @bus: the bridge's bus
  * @devfn: the bridge's device/function
  *
  * Records it if it is a hot-plug slot, and powers the slot on if it holds
- * a device. Called under smartio_lock.
+ * a device, unless its attention button powered it off. Called under
+ * smartio_lock, between smartio_slots_walk_start() and
+ * smartio_slots_walk_end().
+ *
+ * Return: false if the walk must not go below it (a held slot).
  */
-void smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn)
+bool smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn)
 {
 	struct smartio_slot *slot;
 	u32 flags, sltcap;
@@ -183,22 +304,35 @@ void smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn)
 	lockdep_assert_held(&smartio_lock);
 	exp = smartio_find_cap(adapter, bus, devfn, PCI_CAP_ID_EXP);
 	if (!exp)
-		return;
+		return true;
 	flags = smartio_scan_read(adapter, bus, devfn, exp + PCI_EXP_FLAGS, 2);
 	if (!(flags & PCI_EXP_FLAGS_SLOT))
-		return;
+		return true;
 	sltcap = smartio_scan_read(adapter, bus, devfn, exp + PCI_EXP_SLTCAP, 4);
-	if (!(sltcap & PCI_EXP_SLTCAP_HPC) ||
-	    adapter->nr_slots == SMARTIO_MAX_SLOTS)
-		return;
+	if (!(sltcap & PCI_EXP_SLTCAP_HPC))
+		return true;
 
-	slot = &adapter->slots[adapter->nr_slots++];
-	slot->bus = bus;
-	slot->devfn = devfn;
+	slot = smartio_slot_find(adapter, bus, devfn);
+	if (!slot) {
+		if (adapter->nr_slots == SMARTIO_MAX_SLOTS)
+			return true;
+		slot = &adapter->slots[adapter->nr_slots++];
+		memset(slot, 0, sizeof(*slot));
+		slot->bus = bus;
+		slot->devfn = devfn;
+	}
+	slot->seen = true;
 	slot->exp = exp;
 	slot->sec = smartio_scan_read(adapter, bus, devfn, PCI_SECONDARY_BUS, 1);
 	slot->sub = smartio_scan_read(adapter, bus, devfn, PCI_SUBORDINATE_BUS, 1);
+	/* A card put into an empty slot is a new insertion, as with pciehp. */
+	if (!(smartio_slot_read(adapter, slot, PCI_EXP_SLTSTA, 2) &
+	      PCI_EXP_SLTSTA_PDS))
+		slot->held = false;
+	if (slot->held)
+		return false;
 	smartio_slot_power_on(adapter, slot);
+	return true;
 }
 
 /* Takes the devices behind @slot (all of them with a NULL slot) out. */
@@ -216,6 +350,54 @@ static void smartio_release(struct smartio_adapter *adapter,
 	}
 }
 
+/* Returns the devices behind a slot and powers it off, at a button's request. */
+static void smartio_slot_off(struct smartio_adapter *adapter,
+			     struct smartio_slot *slot, struct list_head *dead)
+{
+	dev_info(&adapter->dev,
+		 "attention button of slot below %02x:%02x.%d: removing\n",
+		 slot->bus, PCI_SLOT(slot->devfn), PCI_FUNC(slot->devfn));
+	slot->pending = false;
+	smartio_release(adapter, slot, false, dead);
+	if (smartio_slot_has_power(adapter, slot))
+		smartio_slot_power(adapter, slot, false);
+	/*
+	 * The power-off latches a link change, and the card may stay in:
+	 * without this, the rescan that follows would power it on again.
+	 * Walks do not go below a held slot, so this holds for a slot
+	 * without a power controller too.
+	 */
+	slot->held = true;
+	smartio_slot_uevent(adapter, slot, false);
+}
+
+/* The button of a powered slot: power off now, or after the cancel window. */
+static void smartio_slot_button(struct smartio_adapter *adapter,
+				struct smartio_slot *slot,
+				struct list_head *dead)
+{
+	unsigned int ms = READ_ONCE(button_cancel_ms);
+
+	if (slot->pending) {
+		slot->pending = false;
+		smartio_slot_indicator(adapter, slot, PCI_EXP_SLTCTL_PWR_IND_ON);
+		dev_info(&adapter->dev,
+			 "attention button of slot below %02x:%02x.%d: removal cancelled\n",
+			 slot->bus, PCI_SLOT(slot->devfn), PCI_FUNC(slot->devfn));
+		return;
+	}
+	if (!ms) {
+		smartio_slot_off(adapter, slot, dead);
+		return;
+	}
+	slot->pending = true;
+	slot->deadline = jiffies + msecs_to_jiffies(ms);
+	smartio_slot_indicator(adapter, slot, PCI_EXP_SLTCTL_PWR_IND_BLINK);
+	dev_info(&adapter->dev,
+		 "attention button of slot below %02x:%02x.%d: removing in %u ms unless pressed again\n",
+		 slot->bus, PCI_SLOT(slot->devfn), PCI_FUNC(slot->devfn), ms);
+}
+
 /* Handles the events latched in a slot; true if a scan should follow. */
 static bool smartio_slot_event(struct smartio_adapter *adapter,
 			       struct smartio_slot *slot, struct list_head *dead)
@@ -227,9 +409,14 @@ static bool smartio_slot_event(struct smartio_adapter *adapter,
 		return false;
 	events = sta & (PCI_EXP_SLTSTA_ABP | PCI_EXP_SLTSTA_PDC |
 			PCI_EXP_SLTSTA_DLLSC);
-	if (!events)
-		return false;
-	smartio_slot_write(adapter, slot, PCI_EXP_SLTSTA, events);
+	if (events)
+		smartio_slot_write(adapter, slot, PCI_EXP_SLTSTA, events);
+
+	if (!(sta & PCI_EXP_SLTSTA_PDS)) {
+		/* Pulled: a card put in later is a new insertion. */
+		slot->held = false;
+		slot->pending = false;
+	}
 
 	/*
 	 * The attention button toggles the slot, as with pciehp: it asks to
@@ -237,20 +424,114 @@ static bool smartio_slot_event(struct smartio_adapter *adapter,
 	 * and to power on one that is off (QEMU presses it on device_add
 	 * too); the walk of the rescan powers on an occupied slot.
 	 */
-	if ((events & PCI_EXP_SLTSTA_ABP) && smartio_slot_powered(adapter, slot)) {
-		dev_info(&adapter->dev,
-			 "attention button of slot below %02x:%02x.%d: removing\n",
-			 slot->bus, PCI_SLOT(slot->devfn), PCI_FUNC(slot->devfn));
-		smartio_release(adapter, slot, false, dead);
-		if (smartio_slot_has_power(adapter, slot))
-			smartio_slot_power(adapter, slot, false);
+	if (events & PCI_EXP_SLTSTA_ABP) {
+		if (slot->held) {
+			slot->held = false;
+			smartio_slot_uevent(adapter, slot, true);
+			return true;
+		}
+		if (slot->pending || smartio_slot_powered(adapter, slot)) {
+			smartio_slot_button(adapter, slot, dead);
+			return false;
+		}
+		return true;
+	}
+	if (slot->pending && time_after_eq(jiffies, slot->deadline)) {
+		smartio_slot_off(adapter, slot, dead);
 		return false;
 	}
+	if (!events)
+		return false;
 	if (!(sta & PCI_EXP_SLTSTA_PDS)) {
 		smartio_release(adapter, slot, true, dead);
 		return false;
 	}
 	return true;
+}
+
+/* How long the watcher may sleep: a pending power-off must not be late. */
+static unsigned long smartio_watch_delay(struct smartio_adapter *adapter,
+					 unsigned int interval, bool up)
+{
+	unsigned long delay = msecs_to_jiffies(interval);
+	unsigned int i;
+
+	/* With the link down no slot is handled, so none is waited for. */
+	for (i = 0; up && i < adapter->nr_slots; i++) {
+		struct smartio_slot *slot = &adapter->slots[i];
+
+		if (!slot->pending)
+			continue;
+		if (time_after_eq(jiffies, slot->deadline))
+			return 0;
+		delay = min(delay, slot->deadline - jiffies);
+	}
+	return delay;
+}
+
+/**
+ * smartio_slot_release_hold() - power on a slot its attention button turned off
+ * @adapter: the adapter
+ * @bus: bus of the slot's port
+ * @devfn: device/function of the slot's port
+ *
+ * Lets the next walk power the slot on. Called under smartio_lock.
+ *
+ * Return: 1 if the slot was held off (a scan should follow), 0 if it was
+ * not, -ENODEV if the last walk found no such hot-plug slot.
+ */
+int smartio_slot_release_hold(struct smartio_adapter *adapter, u8 bus,
+			      u8 devfn)
+{
+	struct smartio_slot *slot;
+
+	lockdep_assert_held(&smartio_lock);
+	slot = smartio_slot_find(adapter, bus, devfn);
+	if (!slot)
+		return -ENODEV;
+	if (!slot->held)
+		return 0;
+	slot->held = false;
+	dev_info(&adapter->dev, "slot below %02x:%02x.%d: powering on by request\n",
+		 bus, PCI_SLOT(devfn), PCI_FUNC(devfn));
+	smartio_slot_uevent(adapter, slot, true);
+	return 1;
+}
+
+/**
+ * smartio_slots_show() - the hot-plug slots of an adapter, for sysfs
+ * @adapter: the adapter
+ * @buf: a sysfs page
+ *
+ * One line per slot the last walk found: its port and "on", "off",
+ * "held" (off by its button, until powered on again) or "pending" (its
+ * button was pressed, the cancel window is open). Called under smartio_lock.
+ *
+ * Return: the length written.
+ */
+int smartio_slots_show(struct smartio_adapter *adapter, char *buf)
+{
+	unsigned int i;
+	int len = 0;
+
+	lockdep_assert_held(&smartio_lock);
+	for (i = 0; i < adapter->nr_slots; i++) {
+		struct smartio_slot *slot = &adapter->slots[i];
+		const char *state;
+
+		if (slot->held)
+			state = "held";
+		else if (slot->pending)
+			state = "pending";
+		else if (smartio_slot_powered(adapter, slot))
+			state = "on";
+		else
+			state = "off";
+		len += sysfs_emit_at(buf, len, "%02x:%02x.%d %s\n", slot->bus,
+				     PCI_SLOT(slot->devfn),
+				     PCI_FUNC(slot->devfn), state);
+	}
+	return len;
 }
 
 static void smartio_watch(struct work_struct *work)
@@ -259,6 +540,7 @@ static void smartio_watch(struct work_struct *work)
 		container_of(to_delayed_work(work), struct smartio_adapter, watch);
 	unsigned int i, events, interval = READ_ONCE(hotplug_poll_ms);
 	bool up, flapped, rescan = false;
+	unsigned long delay;
 	LIST_HEAD(dead);
 
 	/* Paused: look again in a second whether watching was turned back on. */
@@ -299,6 +581,7 @@ static void smartio_watch(struct work_struct *work)
 	adapter->link_was_up = up;
 	for (i = 0; up && i < adapter->nr_slots; i++)
 		rescan |= smartio_slot_event(adapter, &adapter->slots[i], &dead);
+	delay = smartio_watch_delay(adapter, interval, up);
 	mutex_unlock(&smartio_lock);
 	pci_unlock_rescan_remove();
 	/* Dropped devices leave sysfs before a scan may re-add their fdid. */
@@ -314,8 +597,7 @@ static void smartio_watch(struct work_struct *work)
 	}
 	mutex_unlock(&smartio_scan_mutex);
 
-	queue_delayed_work(smartio_wq, &adapter->watch,
-			   msecs_to_jiffies(interval));
+	queue_delayed_work(smartio_wq, &adapter->watch, delay);
 }
 
 /**

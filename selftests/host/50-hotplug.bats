@@ -14,7 +14,7 @@ setup_file() {
 	# The pool holds the fabric NVMe, so autoborrow takes only what is added.
 	gexec 'echo 0 > /sys/bus/smartio/autoborrow_transparent; echo 1 > /sys/bus/smartio/scan'
 	# Log every uevent the guest kernel sends.
-	gexec 'rm -f /tmp/uevents; (setsid uevent sh -c "echo \"\$ACTION \$DEVPATH \$SMARTIO_STATE id=\$SMARTIO_FDID,\$SMARTIO_ADAPTER,\$PCI_ID,\$PCI_CLASS serial=\$SMARTIO_SERIAL rules=\$SMARTIO_AUTOBORROW_RULES\" >> /tmp/uevents" </dev/null >/dev/null 2>&1 &); sleep 0.5'
+	gexec 'rm -f /tmp/uevents; (setsid uevent sh -c "echo \"\$ACTION \$DEVPATH \$SMARTIO_STATE id=\$SMARTIO_FDID,\$SMARTIO_ADAPTER,\$PCI_ID,\$PCI_CLASS serial=\$SMARTIO_SERIAL rules=\$SMARTIO_AUTOBORROW_RULES slot=\$SMARTIO_SLOT,\$SMARTIO_SLOT_POWER\" >> /tmp/uevents" </dev/null >/dev/null 2>&1 &); sleep 0.5'
 }
 
 teardown_file() {
@@ -32,7 +32,8 @@ teardown() {
 			"{\"execute\":\"blockdev-del\",\"arguments\":{\"node-name\":\"$id\"}}" > /dev/null 2>&1
 	done
 	rm -f "$BATS_FILE_TMPDIR/added"
-	gexec 'umount -l /mnt/hp 2>/dev/null; true'
+	gexec 'umount -l /mnt/hp 2>/dev/null; echo 0 > /sys/module/smartio/parameters/button_cancel_ms
+		echo 82:00.0 > /sys/bus/smartio/devices/adapter0/slot_power_on; true'
 }
 
 # add_nvme ID [FILE]: a new NVMe in dn1, backed by FILE or by a null device.
@@ -141,7 +142,7 @@ borrow class=0108*" ]
 		udevadm test --action=add /sys/bus/smartio 2>&1 | sed -n "s/^run: //p"; rm /etc/udev/rules.d/90-smartio.rules'
 	[ "$output" = "'/usr/sbin/smartio_tool policy load'" ]
 	# Loading it told user space, once: loading it again changes nothing.
-	run gexec 'smartio_tool policy load >/dev/null && sleep 0.5; grep -c "^change /devices/smartio/adapter0 .* rules=2$" /tmp/uevents'
+	run gexec 'smartio_tool policy load >/dev/null && sleep 0.5; grep -c "^change /devices/smartio/adapter0 .* rules=2 " /tmp/uevents'
 	[ "$output" = 1 ]
 	qmp_ok '{"execute":"device_add","arguments":{"driver":"e1000e","id":"hotnic2","bus":"dn1"}}'
 	echo hotnic2 >> "$BATS_FILE_TMPDIR/added"
@@ -159,7 +160,7 @@ borrow class=0108*" ]
 	[ "$status" -eq 0 ]
 	del_nvme hot5
 	run gexec 'smartio_tool policy clear; echo 0 > /sys/bus/smartio/autoborrow_transparent; rm -rf /etc/smartio
-		cat /sys/bus/smartio/autoborrow_policy; sleep 0.5; grep -c " rules=0$" /tmp/uevents'
+		cat /sys/bus/smartio/autoborrow_policy; sleep 0.5; grep -c " rules=0 " /tmp/uevents'
 	[ "${lines[0]}" = "autoborrow policy cleared: autoborrow takes every available device" ]
 	[ "${lines[1]}" = 1 ]
 }
@@ -226,6 +227,75 @@ borrow class=0108*" ]
 	run gexec 'for i in $(seq 50); do test -e /sys/bus/smartio/devices/84000 && break; sleep 0.1; done; cat /sys/bus/smartio/devices/84000/state'
 	[ "$output" = available ]
 	del_nvme quick
+}
+
+# The emulated adapter's test-only debugfs hook presses the attention button
+# of dn0 (port 82:00.0, its NVMe 83000) without QEMU removing the card.
+button='B=/sys/kernel/debug/smartio/adapter0/attention_button; A=/sys/bus/smartio/devices/adapter0; D=/sys/bus/smartio/devices
+slot_state() { sed -n "s/^82:00.0 //p" $A/slots; }
+wait_state() { local i; for i in $(seq 100); do [ "$(slot_state)" = "$1" ] && return 0; sleep 0.1; done; return 1; }'
+
+@test "attention button, card left in: the slot stays off through polls and scans, nothing re-borrowed; slot_power_on brings it back" {
+	gexec 'echo 1 > /sys/bus/smartio/autoborrow_transparent; : > /tmp/uevents'
+	run gexec "$wait_blk; $button; echo 1 > \$D/83000/borrow; wait_blk 83000 && echo 82:00.0 > \$B && wait_state held && echo held"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	# Its own power-off latched a link change: polls and a scan follow,
+	# and none of them powers the slot on or borrows the device again.
+	run gexec "$button; sleep 2; echo 1 > /sys/bus/smartio/scan; sleep 1; slot_state; test -e \$D/83000 && echo in-pool; lspci -D -s 10000:83:00.0; true"
+	echo "$output"
+	[ "${lines[0]}" = held ]
+	[ "${#lines[@]}" -eq 1 ]
+	run gexec 'grep "slot=82:00.0," /tmp/uevents'
+	[[ "$output" == "change /devices/smartio/adapter0"*"slot=82:00.0,off" ]]
+	# A malformed address changes nothing; a slot that is on is left as is.
+	run gexec "$button; for v in 82:0.0 +2:00.0 82:00.8 82:20.0 82:00.0x 82-00.0 ' 82:00.0'; do echo \"\$v\" > \$A/slot_power_on 2>/dev/null && echo \"took \$v\"; done; echo 82:01.0 > \$A/slot_power_on && echo 83:00.0 2>/dev/null > \$A/slot_power_on; echo rc=\$?; slot_state"
+	echo "$output"
+	[ "${lines[0]}" = rc=1 ]
+	[ "${lines[1]}" = held ]
+	run gexec "$button; $wait_blk; echo 82:00.0 > \$A/slot_power_on && slot_state && wait_blk 83000 && cat \$D/83000/state && echo 82:00.0 > \$A/slot_power_on && echo again"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = on ]
+	[ "${lines[2]}" = borrowed ]
+	[ "${lines[3]}" = again ]
+	run gexec 'sleep 0.5; grep -c "slot=82:00.0,on" /tmp/uevents'
+	[ "$output" = 1 ]
+	gexec "$GUEST_FNS; return_all; echo 0 > /sys/bus/smartio/autoborrow_transparent"
+}
+
+@test "a second attention button press powers the held slot on; the device re-joins the pool" {
+	gexec 'echo 0 > /sys/bus/smartio/autoborrow_transparent'
+	run gexec "$button; echo 82:00.0 > \$B && wait_state held && ! test -e \$D/83000 && echo 82:00.0 > \$B && wait_state on && for i in \$(seq 50); do test -e \$D/83000 && break; sleep 0.1; done; cat \$D/83000/state"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = available ]
+}
+
+@test "button_cancel_ms: a second press within the window cancels the removal; one press removes when it ends" {
+	run gexec 'P=/sys/module/smartio/parameters/button_cancel_ms; cat $P
+		for v in +5 05 " 5" 60001 5x -1 ""; do echo "$v" > $P 2>/dev/null && echo "took $v"; done; echo 6000 > $P; cat $P'
+	echo "$output"
+	[ "${lines[0]}" = 0 ]
+	[ "${lines[1]}" = 6000 ]
+	[ "${#lines[@]}" -eq 2 ]
+	local marker="smartio-test-cancel-window-$$-$RANDOM"
+	run gexec "echo $marker > /dev/kmsg; $button; $wait_blk; echo 1 > \$D/83000/borrow; wait_blk 83000 >/dev/null && echo 82:00.0 > \$B && wait_state pending && sleep 1 && cat \$D/83000/state && echo 82:00.0 > \$B && wait_state on && sleep 7 && slot_state && cat \$D/83000/state"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "borrowed
+on
+borrowed" ]
+	run gexec "dmesg | sed -n '/$marker/,\$p' | grep -c '82:00.0: removal cancelled'"
+	[ "$output" = 1 ]
+	# Pressed once: still borrowed during the window, removed after it.
+	run gexec "$button; echo 82:00.0 > \$B && wait_state pending && sleep 1 && cat \$D/83000/state && sleep 5 && wait_state held && slot_state && ! test -e \$D/83000"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "borrowed
+held" ]
+	run gexec "$button; echo 0 > /sys/module/smartio/parameters/button_cancel_ms; echo 82:00.0 > \$A/slot_power_on; for i in \$(seq 50); do test -e \$D/83000 && break; sleep 0.1; done; cat \$D/83000/state"
+	[ "$output" = available ]
 }
 
 @test "20 add/remove cycles: no leak, pool and lspci agree" {

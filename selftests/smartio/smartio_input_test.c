@@ -7,8 +7,10 @@
  * The input contract:
  * - scan, <fdid>/borrow, <fdid>/return: exactly "1", optionally followed
  *   by one "\n"; autoborrow_transparent: "0" or "1", the same way.
- * - hotplug_poll_ms: a decimal unsigned integer 0..60000 without sign or
- *   leading zeros, optionally followed by one "\n".
+ * - hotplug_poll_ms, button_cancel_ms: a decimal unsigned integer
+ *   0..60000 without sign or leading zeros, optionally followed by one "\n".
+ * - adapter0/slot_power_on: a slot's port address "bb:dd.f" in hex (device
+ *   at most 1f, function at most 7), optionally followed by one "\n".
  * - autoborrow_policy: rules in the grammar of smartio_tool's policy file;
  *   a malformed one fails with EINVAL, one over the limits with EINVAL or
  *   E2BIG, and the policy loaded before stays.
@@ -16,8 +18,9 @@
  *   returns 0 and does nothing.
  *
  * After every write the pool (devices, their states and PCI links), the
- * autoborrow setting and hotplug_poll_ms are compared with a snapshot taken
- * before it. Read-only attributes must refuse writes.
+ * autoborrow setting, hotplug_poll_ms, button_cancel_ms and the slots of
+ * adapter0 are compared with a snapshot taken before it. Read-only
+ * attributes must refuse writes.
  *
  * SMARTIO_KO names the module (default /smartio/smartio.ko), SMARTIO_EMUL_KO
  * the emulated adapter backend (default /smartio/smartio_emul.ko).
@@ -41,9 +44,15 @@
 #define DEVS		BUS "/devices"
 #define PARAMS		"/sys/module/smartio/parameters"
 #define POLL_MS		PARAMS "/hotplug_poll_ms"
+#define CANCEL_MS	PARAMS "/button_cancel_ms"
+#define SLOTS		DEVS "/adapter0/slots"
+#define SLOT_POWER_ON	DEVS "/adapter0/slot_power_on"
 #define AUTOBORROW	BUS "/autoborrow_transparent"
 #define POLICY		BUS "/autoborrow_policy"
 #define DEBUGFS		"/sys/kernel/debug/smartio/adapter0"
+/* Test-only hook of the emulated adapter: presses a slot's button. */
+#define BUTTON		DEBUGFS "/attention_button"
+#define NVME_SLOT	"82:00.0"
 #define CLASS_NVME	0x010802
 #define MAX_DEVS	32
 #define BIG		4096	/* one page: the most sysfs hands to a store */
@@ -103,6 +112,23 @@ static const struct input poll_bad[] = {
 	LIT("200 "), LIT("\xef\xbc\x92\xef\xbc\x90\xef\xbc\x90"),
 };
 
+/* Malformed slot addresses (and malformed for every other attribute). */
+static const struct input slot_bad[] = {
+	LIT("82:00.0\n\n"), LIT(" 82:00.0"), LIT("82:00.0 "), LIT("82:0.0"),
+	LIT("8:00.0"), LIT("+2:00.0"), LIT("82:+0.0"), LIT("82:00.8"),
+	LIT("82:20.0"), LIT("82:ff.0"), LIT("82-00.0"), LIT("82:00:0"),
+	LIT("82.00.0"), LIT("082:00.0"), LIT("82:00.00"), LIT("82:00.0x"),
+	LIT("0x82:00.0"), LIT("82:00.0\0"), LIT("82:00.0\n\0"),
+	LIT("82:00.\n"), LIT("g2:00.0"), LIT("82:00.0\r\n"), LIT("8 :00.0"),
+	LIT("8\0:00.0"), LIT("82:00.0\t"), LIT("\n82:00.0"), LIT(":::::::"),
+};
+
+/*
+ * Whether snapshots include adapter0/slots: reading it reads remote config
+ * space, which the scan test counts, so only the slot test sets it.
+ */
+static bool snapshot_slots;
+
 struct snapshot {
 	int ndev;
 	char name[MAX_DEVS][32];
@@ -111,6 +137,8 @@ struct snapshot {
 	char autoborrow[16];
 	char ab_param[16];
 	char poll[32];
+	char cancel[32];
+	char slots[512];
 };
 
 /*
@@ -203,6 +231,10 @@ static int take_snapshot(struct snapshot *s)
 		strcpy(s->ab_param, "?");
 	if (read_attr(POLL_MS, s->poll, sizeof(s->poll)))
 		strcpy(s->poll, "?");
+	if (read_attr(CANCEL_MS, s->cancel, sizeof(s->cancel)))
+		strcpy(s->cancel, "?");
+	if (snapshot_slots && read_attr(SLOTS, s->slots, sizeof(s->slots)))
+		strcpy(s->slots, "?");
 	return 0;
 }
 
@@ -242,6 +274,16 @@ static int snapshot_diff(const struct snapshot *a, const struct snapshot *b,
 		snprintf(why, len, "hotplug_poll_ms %s -> %s", a->poll, b->poll);
 		return 1;
 	}
+	if (strcmp(a->cancel, b->cancel)) {
+		snprintf(why, len, "button_cancel_ms %s -> %s", a->cancel,
+			 b->cancel);
+		return 1;
+	}
+	if (strcmp(a->slots, b->slots)) {
+		snprintf(why, len, "adapter0 slots \"%.60s\" -> \"%.60s\"",
+			 a->slots, b->slots);
+		return 1;
+	}
 	return 0;
 }
 
@@ -268,6 +310,7 @@ static void restore(const struct snapshot *s)
 
 	write_str(AUTOBORROW, s->autoborrow);
 	write_str(POLL_MS, s->poll);
+	write_str(CANCEL_MS, s->cancel);
 	take_snapshot(&now);
 	for (i = 0; i < s->ndev && i < MAX_DEVS; i++) {
 		for (j = 0; j < now.ndev && j < MAX_DEVS; j++)
@@ -345,6 +388,31 @@ static bool valid_poll(const struct input *in)
 	return v <= 60000;
 }
 
+static bool is_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') ||
+	       (c >= 'A' && c <= 'F');
+}
+
+/* Whether @in is a valid slot address under the contract. */
+static bool valid_slot(const struct input *in)
+{
+	size_t n = in->len;
+	char dev[3];
+
+	if (n == 8 && in->buf[7] == '\n')
+		n--;
+	if (n != 7 || in->buf[2] != ':' || in->buf[5] != '.')
+		return false;
+	if (!is_hex(in->buf[0]) || !is_hex(in->buf[1]) ||
+	    !is_hex(in->buf[3]) || !is_hex(in->buf[4]) ||
+	    in->buf[6] < '0' || in->buf[6] > '7')
+		return false;
+	memcpy(dev, in->buf + 3, 2);
+	dev[2] = '\0';
+	return strtoul(dev, NULL, 16) <= 0x1f;
+}
+
 /* xorshift32: the same "random" inputs on every run and every libc. */
 static unsigned int next_rand(unsigned int *state)
 {
@@ -414,7 +482,7 @@ static void free_generated(struct input *in, int n)
 		free(in[n].buf);
 }
 
-enum kind { KIND_TRUE, KIND_BOOL, KIND_POLL };
+enum kind { KIND_TRUE, KIND_BOOL, KIND_POLL, KIND_CANCEL, KIND_SLOT };
 
 static bool is_valid(enum kind kind, const struct input *in)
 {
@@ -423,6 +491,8 @@ static bool is_valid(enum kind kind, const struct input *in)
 		return is_one_of(in, valid_true, ARRAY_SIZE(valid_true));
 	case KIND_BOOL:
 		return is_one_of(in, valid_bool, ARRAY_SIZE(valid_bool));
+	case KIND_SLOT:
+		return valid_slot(in);
 	default:
 		return valid_poll(in);
 	}
@@ -434,8 +504,8 @@ struct result {
 
 /*
  * Writes @in to @path and checks the contract: EINVAL and nothing changed.
- * For hotplug_poll_ms and an input that is valid up to a NUL byte, taking
- * the text before the NUL is allowed too (see nul_tail_bad).
+ * For the module parameters and an input that is valid up to a NUL byte,
+ * taking the text before the NUL is allowed too (see nul_tail_bad).
  */
 static void try_one(struct __test_metadata *_metadata, const char *path,
 		    enum kind kind, const struct input *in, struct result *r)
@@ -448,7 +518,10 @@ static void try_one(struct __test_metadata *_metadata, const char *path,
 
 	if (is_valid(kind, in))
 		return;
-	if (kind == KIND_POLL && memchr(in->buf, '\0', in->len)) {
+	bool param = kind == KIND_POLL || kind == KIND_CANCEL;
+	char *got;
+
+	if (param && memchr(in->buf, '\0', in->len)) {
 		struct input head = { in->buf, strlen(in->buf) };
 
 		if (valid_poll(&head)) {
@@ -465,11 +538,12 @@ static void try_one(struct __test_metadata *_metadata, const char *path,
 
 	if (nul_prefix && !err) {
 		/* Taken as the text before the NUL: that, and nothing else. */
-		EXPECT_STREQ(prefix, after.poll) {
-			TH_LOG("%s <- \"%s: read back %s", path, text, after.poll);
+		got = kind == KIND_POLL ? after.poll : after.cancel;
+		EXPECT_STREQ(prefix, got) {
+			TH_LOG("%s <- \"%s: read back %s", path, text, got);
 			r->wrong++;
 		}
-		strcpy(after.poll, before.poll);
+		strcpy(got, kind == KIND_POLL ? before.poll : before.cancel);
 		if (snapshot_diff(&before, &after, why, sizeof(why))) {
 			TH_LOG("%s <- \"%s changed %s", path, text, why);
 			r->wrong++;
@@ -510,6 +584,8 @@ static void feed_all(struct __test_metadata *_metadata, const char *path,
 		try_one(_metadata, path, kind, &nul_tail_bad[i], r);
 	for (i = 0; i < ARRAY_SIZE(poll_bad); i++)
 		try_one(_metadata, path, kind, &poll_bad[i], r);
+	for (i = 0; i < ARRAY_SIZE(slot_bad); i++)
+		try_one(_metadata, path, kind, &slot_bad[i], r);
 	n = generated(gen, ARRAY_SIZE(gen));
 	ASSERT_GT(n, 0);
 	for (i = 0; i < (unsigned int)n; i++)
@@ -574,7 +650,9 @@ FIXTURE_SETUP(input)
 	ASSERT_EQ(0, write_str(AUTOBORROW, "0"));
 	ASSERT_EQ(0, read_attr(POLL_MS, self->poll, sizeof(self->poll)));
 	ASSERT_EQ(0, write_str(POLL_MS, POLL_BASE));
+	ASSERT_EQ(0, write_str(CANCEL_MS, "0"));
 	ASSERT_EQ(0, write_str(BUS "/scan", "1"));
+	ASSERT_EQ(0, write_str(SLOT_POWER_ON, NVME_SLOT));
 	ASSERT_TRUE(find_nvme(self->nvme)) TH_LOG("scan found no fabric NVMe 83000");
 	if (dev_linked(self->nvme))
 		ASSERT_EQ(0, dev_write(self->nvme, "return", "1"));
@@ -587,6 +665,8 @@ FIXTURE_TEARDOWN(input)
 	write_str(POLICY, "\n");
 	write_str(AUTOBORROW, "0");
 	write_str(POLL_MS, self->poll);
+	write_str(CANCEL_MS, "0");
+	write_str(SLOT_POWER_ON, NVME_SLOT);
 	if (dev_linked(self->nvme))
 		dev_write(self->nvme, "return", "1");
 }
@@ -842,6 +922,80 @@ TEST_F_TIMEOUT(input, autoborrow_policy, 300)
 	EXPECT_STREQ("available", after);
 }
 
+TEST_F_TIMEOUT(input, button_cancel_ms, 300)
+{
+	static const char * const good[] = {
+		"1", "10", "5000", "60000", "60000\n", "0\n", "0",
+	};
+	struct result r0 = { 0 }, r1 = { 0 };
+	char buf[32], want[32];
+	unsigned int i;
+
+	/* From 0 (the default) and from a value with many digits. */
+	feed_all(_metadata, CANCEL_MS, KIND_CANCEL, &r0);
+	ASSERT_EQ(0, write_str(CANCEL_MS, "12345"));
+	feed_all(_metadata, CANCEL_MS, KIND_CANCEL, &r1);
+
+	for (i = 0; i < ARRAY_SIZE(good); i++) {
+		EXPECT_EQ(0, write_str(CANCEL_MS, good[i]))
+			TH_LOG("button_cancel_ms <- %s refused", good[i]);
+		snprintf(want, sizeof(want), "%.*s",
+			 (int)strcspn(good[i], "\n"), good[i]);
+		ASSERT_EQ(0, read_attr(CANCEL_MS, buf, sizeof(buf)));
+		EXPECT_STREQ(want, buf);
+	}
+	EXPECT_EQ(EINVAL, write_str(CANCEL_MS, "60001"));
+	ASSERT_EQ(0, read_attr(CANCEL_MS, buf, sizeof(buf)));
+	EXPECT_STREQ("0", buf);
+}
+
+/* Whether adapter0/slots lists @slot in @state, within about ten seconds. */
+static bool wait_slot(const char *slot, const char *state)
+{
+	char buf[512], line[64];
+	int i;
+
+	snprintf(line, sizeof(line), "%s %s\n", slot, state);
+	for (i = 0; i < 100; i++) {
+		if (!read_attr(SLOTS, buf, sizeof(buf)) && strstr(buf, line))
+			return true;
+		usleep(100000);
+	}
+	return false;
+}
+
+TEST_F_TIMEOUT(input, slot_power_on, 600)
+{
+	struct result r = { 0 };
+	char buf[32];
+	int i;
+
+	/* Held off by its button, card in: a write wrongly taken powers it on. */
+	ASSERT_EQ(0, write_str(BUTTON, NVME_SLOT));
+	ASSERT_TRUE(wait_slot(NVME_SLOT, "held"));
+	/* It leaves sysfs just after the slot is held. */
+	for (i = 0; i < 50 && !dev_attr(self->nvme, "state", buf, sizeof(buf));
+	     i++)
+		usleep(100000);
+	ASSERT_NE(0, dev_attr(self->nvme, "state", buf, sizeof(buf)));
+	snapshot_slots = true;
+	feed_all(_metadata, SLOT_POWER_ON, KIND_SLOT, &r);
+	snapshot_slots = false;
+	EXPECT_TRUE(wait_slot(NVME_SLOT, "held"));
+
+	/* A slot that is not held, and one that does not exist. */
+	EXPECT_EQ(0, write_str(SLOT_POWER_ON, "82:01.0"));
+	EXPECT_EQ(ENODEV, write_str(SLOT_POWER_ON, "83:00.0"));
+	EXPECT_TRUE(wait_slot(NVME_SLOT, "held"));
+
+	/* The valid form with its newline powers it on; the NVMe is back. */
+	ASSERT_EQ(0, write_str(SLOT_POWER_ON, NVME_SLOT "\n"));
+	EXPECT_TRUE(wait_slot(NVME_SLOT, "on"));
+	ASSERT_EQ(0, dev_attr(self->nvme, "state", buf, sizeof(buf)));
+	EXPECT_STREQ("available", buf);
+	EXPECT_EQ(0, write_str(SLOT_POWER_ON, NVME_SLOT));
+}
+
 /* Writable files smartio (or the driver core for it) may have. */
 static bool known_writable(const char *name)
 {
@@ -849,7 +1003,7 @@ static bool known_writable(const char *name)
 		"scan", "autoborrow_transparent", "autoborrow_policy",
 		"borrow", "return",
 		"hotplug_poll_ms", "uevent", "drivers_autoprobe",
-		"drivers_probe",
+		"drivers_probe", "button_cancel_ms", "slot_power_on",
 	};
 	unsigned int i;
 

@@ -523,13 +523,6 @@ static void smartio_fdev_reset(struct smartio_fdev *fdev)
 }
 
 /*
- * Called with the rescan lock and smartio_lock held. The device is reset
- * first where it can be: a device returned in the middle of its driver's
- * initialization may still hold queues pointing at memory that driver
- * freed, and the next driver enables bus mastering before it resets the
- * device itself.
- */
-/*
  * The adapters smartio supports pass the DMA and MSI writes of their remote
  * devices upstream under the devices' own requester IDs. An IOMMU that
  * translates the adapter's device has no context for those IDs and blocks
@@ -547,6 +540,13 @@ static int smartio_dma_check(struct smartio_fdev *fdev)
 	return -EOPNOTSUPP;
 }
 
+/*
+ * Called with the rescan lock and smartio_lock held. The device is reset
+ * first where it can be: a device returned in the middle of its driver's
+ * initialization may still hold queues pointing at memory that driver
+ * freed, and the next driver enables bus mastering before it resets the
+ * device itself.
+ */
 static int smartio_borrow_locked(struct smartio_fdev *fdev)
 {
 	struct smartio_adapter *adapter = fdev->adapter;
@@ -758,10 +758,6 @@ static void smartio_scan_bus(struct smartio_adapter *adapter, u8 bus,
 	}
 }
 
-/*
- * Drop available devices that no longer answer with the ids they had, so a
- * slot whose device changed is re-added under the same name by the scan.
- */
 static bool smartio_scan_reset(struct smartio_adapter *adapter,
 			       struct list_head *dead)
 {
@@ -780,6 +776,10 @@ static bool smartio_scan_reset(struct smartio_adapter *adapter,
 	return dropped;
 }
 
+/*
+ * Drop available devices that no longer answer with the ids they had, so a
+ * slot whose device changed is re-added under the same name by the scan.
+ */
 static void smartio_scan_prune(struct smartio_adapter *adapter,
 			       struct list_head *dead)
 {

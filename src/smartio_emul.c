@@ -43,6 +43,8 @@
  * @sub: last bus below it
  * @ctl: power controller and indicator bits of Slot Control as written
  * @sta: Slot Status bits latched by the emulation (write 1 to clear)
+ * @latch: only @sta is modelled, power goes to QEMU (debugfs "link_flap");
+ *	the entry ends once @sta is cleared
  *
  * Test only (debugfs "attention_button"). QEMU 7.2 removes the card of a
  * slot the guest powers off; to test a card left in a powered-off slot,
@@ -58,6 +60,7 @@ struct smartio_emul_slot {
 	u8 sub;
 	u16 ctl;
 	u16 sta;
+	bool latch;
 };
 
 /**
@@ -126,7 +129,16 @@ static bool smartio_emul_valid(struct smartio_emul *emul, unsigned int bus,
 
 static bool smartio_emul_slot_off(const struct smartio_emul_slot *slot)
 {
-	return (slot->ctl & PCI_EXP_SLTCTL_PCC) == PCI_EXP_SLTCTL_PWR_OFF;
+	return !slot->latch &&
+	       (slot->ctl & PCI_EXP_SLTCTL_PCC) == PCI_EXP_SLTCTL_PWR_OFF;
+}
+
+/* Ends the modelling of @slot. Called with slot_lock held. */
+static void smartio_emul_slot_end(struct smartio_emul *emul,
+				  struct smartio_emul_slot *slot)
+{
+	WRITE_ONCE(emul->nr_slots, emul->nr_slots - 1);
+	*slot = emul->slots[emul->nr_slots];
 }
 
 /*
@@ -174,6 +186,10 @@ static u32 smartio_emul_patch16(u32 val, int where, int size, int reg,
 static u32 smartio_emul_slot_read(struct smartio_emul_slot *slot, int where,
 				  int size, u32 val)
 {
+	if (slot->latch)
+		return smartio_emul_patch16(val, where, size,
+					    slot->exp + PCI_EXP_SLTSTA,
+					    slot->sta, slot->sta);
 	val = smartio_emul_patch16(val, where, size, slot->exp + PCI_EXP_SLTCTL,
 				   PCI_EXP_SLTCTL_PCC | PCI_EXP_SLTCTL_PIC,
 				   slot->ctl);
@@ -203,6 +219,11 @@ static u32 smartio_emul_slot_write(struct smartio_emul *emul,
 
 	if (where <= sta && sta + 2 <= where + size)
 		slot->sta &= ~(u16)(val >> (8 * (sta - where)));
+	if (slot->latch) {
+		if (!slot->sta)
+			smartio_emul_slot_end(emul, slot);
+		return val;
+	}
 	if (where > ctl || ctl + 2 > where + size)
 		return val;
 
@@ -213,8 +234,7 @@ static u32 smartio_emul_slot_write(struct smartio_emul *emul,
 		slot->sta |= PCI_EXP_SLTSTA_DLLSC;
 	if (!smartio_emul_slot_off(slot) &&
 	    (slot->ctl & PCI_EXP_SLTCTL_PIC) == PCI_EXP_SLTCTL_PWR_IND_ON) {
-		WRITE_ONCE(emul->nr_slots, emul->nr_slots - 1);
-		*slot = emul->slots[emul->nr_slots];
+		smartio_emul_slot_end(emul, slot);
 		return val;
 	}
 	return smartio_emul_patch16(val, where, size, ctl, PCI_EXP_SLTCTL_PCC,
@@ -444,6 +464,85 @@ static u8 smartio_emul_find_exp(void __iomem *ecam, unsigned int bus,
 }
 
 /*
+ * Parses "bb:dd.f" of a port whose slot has the Slot Capabilities bits
+ * @caps, for the debugfs hooks below; sets *@rel to its bus in ECAM.
+ */
+static int smartio_emul_port(struct smartio_emul *emul,
+			     const char __user *ubuf, size_t count, u32 caps,
+			     unsigned int *bus, unsigned int *rel, u8 *devfn,
+			     u8 *exp)
+{
+	unsigned int dev, fn;
+	char buf[16];
+	u32 cap;
+
+	if (count >= sizeof(buf))
+		return -EINVAL;
+	if (copy_from_user(buf, ubuf, count))
+		return -EFAULT;
+	buf[count] = '\0';
+	if (sscanf(buf, "%2x:%2x.%1x", bus, &dev, &fn) != 3 || dev > 0x1f ||
+	    fn > 7 || *bus < emul->bus_start || *bus > emul->bus_end)
+		return -EINVAL;
+	*rel = *bus - emul->bus_start;
+	*devfn = PCI_DEVFN(dev, fn);
+	*exp = smartio_emul_find_exp(emul->ecam, *rel, *devfn);
+	if (!*exp)
+		return -ENODEV;
+	cap = smartio_emul_read_raw(emul->ecam, *rel, *devfn,
+				    *exp + PCI_EXP_SLTCAP, 4);
+	if (!(smartio_emul_read_raw(emul->ecam, *rel, *devfn,
+				    *exp + PCI_EXP_FLAGS, 2) & PCI_EXP_FLAGS_SLOT) ||
+	    (cap & caps) != caps)
+		return -ENODEV;
+	return 0;
+}
+
+/*
+ * The entry for the port @bus/@devfn, a new one if there is none: for a
+ * power model, with the power control QEMU's slot has now. NULL with *@ret
+ * set if a powered-off slot hides the port or the table is full. Called
+ * with slot_lock held.
+ */
+static struct smartio_emul_slot *
+smartio_emul_slot_new(struct smartio_emul *emul, unsigned int bus,
+		      unsigned int rel, u8 devfn, u8 exp, bool latch, int *ret)
+{
+	struct smartio_emul_slot *slot;
+	bool below_off;
+
+	slot = smartio_emul_slot_get(emul, bus, devfn, &below_off);
+	if (slot && below_off) {
+		*ret = -ENODEV;
+		return NULL;
+	}
+	if (!slot && emul->nr_slots == SMARTIO_EMUL_MAX_BUTTONS) {
+		*ret = -ENOSPC;
+		return NULL;
+	}
+	if (!slot) {
+		slot = &emul->slots[emul->nr_slots];
+		slot->bus = bus;
+		slot->devfn = devfn;
+		slot->exp = exp;
+		slot->sec = smartio_emul_read_raw(emul->ecam, rel, devfn,
+						  PCI_SECONDARY_BUS, 1);
+		slot->sub = smartio_emul_read_raw(emul->ecam, rel, devfn,
+						  PCI_SUBORDINATE_BUS, 1);
+		slot->sta = 0;
+		slot->latch = true;
+		WRITE_ONCE(emul->nr_slots, emul->nr_slots + 1);
+	}
+	if (slot->latch && !latch) {
+		slot->latch = false;
+		slot->ctl = smartio_emul_read_raw(emul->ecam, rel, devfn,
+						  exp + PCI_EXP_SLTCTL, 2) &
+			    (PCI_EXP_SLTCTL_PCC | PCI_EXP_SLTCTL_PIC);
+	}
+	return slot;
+}
+
+/*
  * Test only: "echo 82:01.0 > attention_button" presses the attention
  * button of the slot of that port without QEMU's device_del, and models
  * the slot's power until it is powered on again, so the card stays in
@@ -455,65 +554,71 @@ static ssize_t smartio_emul_button_write(struct file *file,
 {
 	struct smartio_emul *emul = file->private_data;
 	struct smartio_emul_slot *slot;
-	unsigned int bus, dev, fn, rel;
+	unsigned int bus, rel;
 	unsigned long flags;
-	bool below_off;
-	char buf[16];
-	u32 cap;
-	u8 exp;
 	int ret;
+	u8 devfn, exp;
 
-	if (count >= sizeof(buf))
-		return -EINVAL;
-	if (copy_from_user(buf, ubuf, count))
-		return -EFAULT;
-	buf[count] = '\0';
-	if (sscanf(buf, "%2x:%2x.%1x", &bus, &dev, &fn) != 3 || dev > 0x1f ||
-	    fn > 7 || bus < emul->bus_start || bus > emul->bus_end)
-		return -EINVAL;
-	rel = bus - emul->bus_start;
-	exp = smartio_emul_find_exp(emul->ecam, rel, PCI_DEVFN(dev, fn));
-	if (!exp)
-		return -ENODEV;
-	cap = smartio_emul_read_raw(emul->ecam, rel, PCI_DEVFN(dev, fn),
-				    exp + PCI_EXP_SLTCAP, 4);
-	if (!(smartio_emul_read_raw(emul->ecam, rel, PCI_DEVFN(dev, fn),
-				    exp + PCI_EXP_FLAGS, 2) & PCI_EXP_FLAGS_SLOT) ||
-	    !(cap & PCI_EXP_SLTCAP_ABP) || !(cap & PCI_EXP_SLTCAP_PCP))
-		return -ENODEV;
-
-	ret = count;
+	ret = smartio_emul_port(emul, ubuf, count,
+				PCI_EXP_SLTCAP_ABP | PCI_EXP_SLTCAP_PCP, &bus,
+				&rel, &devfn, &exp);
+	if (ret)
+		return ret;
 	raw_spin_lock_irqsave(&emul->slot_lock, flags);
-	slot = smartio_emul_slot_get(emul, bus, PCI_DEVFN(dev, fn), &below_off);
-	if (slot && below_off) {
-		ret = -ENODEV;
-	} else if (!slot && emul->nr_slots == SMARTIO_EMUL_MAX_BUTTONS) {
-		ret = -ENOSPC;
-	} else if (!slot) {
-		slot = &emul->slots[emul->nr_slots];
-		slot->bus = bus;
-		slot->devfn = PCI_DEVFN(dev, fn);
-		slot->exp = exp;
-		slot->sec = smartio_emul_read_raw(emul->ecam, rel, slot->devfn,
-						  PCI_SECONDARY_BUS, 1);
-		slot->sub = smartio_emul_read_raw(emul->ecam, rel, slot->devfn,
-						  PCI_SUBORDINATE_BUS, 1);
-		slot->ctl = smartio_emul_read_raw(emul->ecam, rel, slot->devfn,
-						  exp + PCI_EXP_SLTCTL, 2) &
-			    (PCI_EXP_SLTCTL_PCC | PCI_EXP_SLTCTL_PIC);
-		slot->sta = 0;
-		WRITE_ONCE(emul->nr_slots, emul->nr_slots + 1);
-	}
-	if (ret > 0)
+	slot = smartio_emul_slot_new(emul, bus, rel, devfn, exp, false, &ret);
+	if (slot)
 		slot->sta |= PCI_EXP_SLTSTA_ABP;
 	raw_spin_unlock_irqrestore(&emul->slot_lock, flags);
-	return ret;
+	return slot ? count : ret;
 }
 
 static const struct file_operations smartio_emul_button_fops = {
 	.owner = THIS_MODULE,
 	.open = simple_open,
 	.write = smartio_emul_button_write,
+	.llseek = default_llseek,
+};
+
+/*
+ * Fault injection: "echo 82:00.0 > link_flap" is a link flap of the slot
+ * of that port with the card left in, which QEMU cannot do: a secondary
+ * bus reset below the port resets the card (QEMU clears its BARs and its
+ * state) and the slot latches Data Link Layer State Changed, as a real
+ * port does when its link goes down and trains again.
+ */
+static ssize_t smartio_emul_link_flap_write(struct file *file,
+					    const char __user *ubuf,
+					    size_t count, loff_t *ppos)
+{
+	struct smartio_emul *emul = file->private_data;
+	struct smartio_emul_slot *slot;
+	unsigned int bus, rel;
+	unsigned long flags;
+	void __iomem *ctl;
+	int ret;
+	u8 devfn, exp;
+
+	ret = smartio_emul_port(emul, ubuf, count, 0, &bus, &rel, &devfn,
+				&exp);
+	if (ret)
+		return ret;
+	ctl = smartio_emul_addr(emul->ecam, rel, devfn, PCI_BRIDGE_CONTROL);
+	writew(readw(ctl) | PCI_BRIDGE_CTL_BUS_RESET, ctl);
+	usleep_range(2000, 3000);
+	writew(readw(ctl) & ~PCI_BRIDGE_CTL_BUS_RESET, ctl);
+	msleep(100);
+	raw_spin_lock_irqsave(&emul->slot_lock, flags);
+	slot = smartio_emul_slot_new(emul, bus, rel, devfn, exp, true, &ret);
+	if (slot)
+		slot->sta |= PCI_EXP_SLTSTA_DLLSC;
+	raw_spin_unlock_irqrestore(&emul->slot_lock, flags);
+	return slot ? count : ret;
+}
+
+static const struct file_operations smartio_emul_link_flap_fops = {
+	.owner = THIS_MODULE,
+	.open = simple_open,
+	.write = smartio_emul_link_flap_write,
 	.llseek = default_llseek,
 };
 
@@ -765,6 +870,8 @@ static int smartio_emul_probe(struct pci_dev *pdev,
 	debugfs_create_file("attention_button", 0200,
 			    smartio_adapter_debugfs(adapter), emul,
 			    &smartio_emul_button_fops);
+	debugfs_create_file("link_flap", 0200, smartio_adapter_debugfs(adapter),
+			    emul, &smartio_emul_link_flap_fops);
 	return 0;
 
 unmap_all:

@@ -58,6 +58,33 @@ struct smartio_slot {
 	unsigned long deadline;
 };
 
+/* Borrowed devices a link or presence change took away, to borrow again. */
+#define SMARTIO_MAX_AGAIN	32
+
+/**
+ * struct smartio_again - a borrowed device removed by a link or presence change
+ * @bus: remote bus number
+ * @devfn: remote device/function
+ * @vendor: PCI vendor id
+ * @device: PCI device id
+ * @subsystem_vendor: subsystem vendor id
+ * @subsystem_device: subsystem id
+ * @class: class code
+ * @dsn: Device Serial Number, 0 if none
+ *
+ * What tells the same card from another one put into its place.
+ */
+struct smartio_again {
+	u8 bus;
+	u8 devfn;
+	u16 vendor;
+	u16 device;
+	u16 subsystem_vendor;
+	u16 subsystem_device;
+	u32 class;
+	u64 dsn;
+};
+
 /**
  * struct smartio_adapter - one NTB adapter, a device on the smartio bus
  * @dev: the "adapter<N>" device, below /sys/devices/smartio
@@ -78,6 +105,9 @@ struct smartio_slot {
  * @debugfs: the adapter's debugfs directory
  * @slots: hot-plug slots found by the last walk of the tree (smartio_lock)
  * @nr_slots: number of valid @slots (smartio_lock)
+ * @again: borrowed devices to borrow again once the same card answers at
+ *	their place (smartio_lock)
+ * @nr_again: number of valid @again (smartio_lock)
  * @link_was_up: link state the watcher saw last (smartio_lock)
  * @link_events: link changes the backend reported, see
  *	smartio_adapter_link_event()
@@ -106,6 +136,8 @@ struct smartio_adapter {
 	struct dentry *debugfs;
 	struct smartio_slot slots[SMARTIO_MAX_SLOTS];
 	unsigned int nr_slots;
+	struct smartio_again again[SMARTIO_MAX_AGAIN];
+	unsigned int nr_again;
 	bool link_was_up;
 	atomic_t link_events;
 	unsigned int link_events_seen;
@@ -199,6 +231,8 @@ bool smartio_link_up(struct smartio_adapter *adapter);
 void smartio_scan_adapter(struct smartio_adapter *adapter,
 			  struct list_head *dead, bool only_new);
 int smartio_detach(struct smartio_fdev *fdev, bool gone);
+void smartio_detach_again(struct smartio_fdev *fdev);
+void smartio_again_forget(struct smartio_adapter *adapter, u8 sec, u8 sub);
 void smartio_mark_gone(struct smartio_fdev *fdev);
 void smartio_fdev_drop(struct smartio_fdev *fdev, struct list_head *dead);
 void smartio_fdevs_unregister(struct list_head *dead);

@@ -647,6 +647,110 @@ int smartio_detach(struct smartio_fdev *fdev, bool gone)
 	return 0;
 }
 
+/**
+ * smartio_detach_again() - remove a borrowed device a link or presence change reset
+ * @fdev: the fabric device
+ *
+ * Like smartio_detach() of a gone device, and remembers it: the next scan
+ * that finds the same card at its place borrows it again, as the PCI core
+ * binds a device again that a native slot's link flap removed. Its driver
+ * must not stay bound: the device it set up was reset, or is another one.
+ * Called with the rescan lock and smartio_lock held.
+ */
+void smartio_detach_again(struct smartio_fdev *fdev)
+{
+	struct smartio_adapter *adapter = fdev->adapter;
+	struct smartio_again *again;
+
+	lockdep_assert_held(&smartio_lock);
+	if (!fdev->pdev)
+		return;
+	if (adapter->nr_again == SMARTIO_MAX_AGAIN) {
+		dev_warn(&fdev->dev, "too many devices to borrow again: this one stays in the pool\n");
+	} else {
+		again = &adapter->again[adapter->nr_again++];
+		again->bus = fdev->bus;
+		again->devfn = fdev->devfn;
+		again->vendor = fdev->vendor;
+		again->device = fdev->device;
+		again->subsystem_vendor = fdev->subsystem_vendor;
+		again->subsystem_device = fdev->subsystem_device;
+		again->class = fdev->class;
+		again->dsn = fdev->dsn;
+	}
+	smartio_detach(fdev, true);
+}
+
+/**
+ * smartio_again_forget() - do not borrow again what was on some buses
+ * @adapter: the adapter
+ * @sec: first bus
+ * @sub: last bus
+ *
+ * A card pulled out, or a slot powered off at a button's request, ends
+ * the wait for its devices. Called with smartio_lock held.
+ */
+void smartio_again_forget(struct smartio_adapter *adapter, u8 sec, u8 sub)
+{
+	unsigned int i, n = 0;
+
+	lockdep_assert_held(&smartio_lock);
+	for (i = 0; i < adapter->nr_again; i++)
+		if (adapter->again[i].bus < sec || adapter->again[i].bus > sub)
+			adapter->again[n++] = adapter->again[i];
+	adapter->nr_again = n;
+}
+
+static bool smartio_again_same(const struct smartio_again *again,
+			       const struct smartio_fdev *fdev)
+{
+	return again->vendor == fdev->vendor &&
+	       again->device == fdev->device &&
+	       again->subsystem_vendor == fdev->subsystem_vendor &&
+	       again->subsystem_device == fdev->subsystem_device &&
+	       again->class == fdev->class && again->dsn == fdev->dsn;
+}
+
+/*
+ * After a scan: borrows again what a link or presence change removed, if
+ * the same card answers at its place; a different card stays in the pool.
+ * A place that does not answer yet (the link still training) keeps its
+ * entry for the next scan.
+ */
+static void smartio_borrow_again(struct smartio_adapter *adapter)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < adapter->nr_again; i++) {
+		struct smartio_again *again = &adapter->again[i];
+		struct smartio_fdev *fdev;
+		int ret;
+
+		fdev = smartio_fdev_find(adapter, smartio_fdid(adapter->id,
+							       again->bus,
+							       again->devfn));
+		if (!fdev) {
+			adapter->again[n++] = *again;
+			continue;
+		}
+		if (fdev->pdev)
+			continue;
+		if (!smartio_again_same(again, fdev)) {
+			dev_info(&fdev->dev,
+				 "another device (%04x:%04x) is in the place of the borrowed %04x:%04x: not borrowed again\n",
+				 fdev->vendor, fdev->device, again->vendor,
+				 again->device);
+			continue;
+		}
+		ret = smartio_borrow_locked(fdev);
+		if (ret)
+			dev_warn(&fdev->dev, "cannot borrow it again: %d\n", ret);
+		else
+			dev_info(&fdev->dev, "the same device answers again: borrowed again\n");
+	}
+	adapter->nr_again = n;
+}
+
 /*
  * Whoever removes a borrowed PCI device (return, the PCI core's own
  * "remove" attribute, adapter teardown), it goes back to the pool here,
@@ -769,7 +873,7 @@ static bool smartio_scan_reset(struct smartio_adapter *adapter,
 	/* Whatever is borrowed talks to a reset device: it goes. */
 	dev_warn(&adapter->dev, "remote tree was reset (chassis power cycle?): enumerating it again\n");
 	list_for_each_entry_safe(fdev, tmp, &adapter->fdevs, node) {
-		smartio_detach(fdev, true);
+		smartio_detach_again(fdev);
 		smartio_fdev_drop(fdev, dead);
 	}
 	smartio_host_forget(adapter);
@@ -876,6 +980,7 @@ void smartio_scan_adapter(struct smartio_adapter *adapter,
 		if (ret)
 			dev_warn(&fdev->dev, "autoborrow failed: %d\n", ret);
 	}
+	smartio_borrow_again(adapter);
 }
 
 static void smartio_scan_all(void)

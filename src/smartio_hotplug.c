@@ -235,6 +235,9 @@ static void smartio_slot_power_on(struct smartio_adapter *adapter,
 		usleep_range(10000, 11000);
 	}
 	msleep(100);
+	/* The link change is this power-on's, not one of the card found now. */
+	smartio_slot_write(adapter, slot, PCI_EXP_SLTSTA,
+			   PCI_EXP_SLTSTA_PDC | PCI_EXP_SLTSTA_DLLSC);
 }
 
 /**
@@ -320,6 +323,12 @@ bool smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn)
 		memset(slot, 0, sizeof(*slot));
 		slot->bus = bus;
 		slot->devfn = devfn;
+		/*
+		 * Changes latched before this walk found the slot are not of
+		 * the devices it finds now; a button press still counts.
+		 */
+		smartio_scan_write(adapter, bus, devfn, exp + PCI_EXP_SLTSTA, 2,
+				   PCI_EXP_SLTSTA_PDC | PCI_EXP_SLTSTA_DLLSC);
 	}
 	slot->seen = true;
 	slot->exp = exp;
@@ -335,19 +344,47 @@ bool smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn)
 	return true;
 }
 
+/* How smartio_release() treats the borrowed devices it takes out. */
+enum smartio_release_how {
+	SMARTIO_ORDERLY,	/* they still answer: their drivers stop them */
+	SMARTIO_GONE,		/* pulled out: they no longer answer */
+	SMARTIO_AGAIN,		/* reset, or replaced: borrowed again if the same */
+};
+
+static bool smartio_slot_has(struct smartio_slot *slot,
+			     struct smartio_fdev *fdev)
+{
+	return fdev->bus >= slot->sec && fdev->bus <= slot->sub;
+}
+
 /* Takes the devices behind @slot (all of them with a NULL slot) out. */
 static void smartio_release(struct smartio_adapter *adapter,
-			    struct smartio_slot *slot, bool gone,
+			    struct smartio_slot *slot,
+			    enum smartio_release_how how,
 			    struct list_head *dead)
 {
 	struct smartio_fdev *fdev, *tmp;
 
 	list_for_each_entry_safe(fdev, tmp, &adapter->fdevs, node) {
-		if (slot && (fdev->bus < slot->sec || fdev->bus > slot->sub))
+		if (slot && !smartio_slot_has(slot, fdev))
 			continue;
-		smartio_detach(fdev, gone);
+		if (how == SMARTIO_AGAIN)
+			smartio_detach_again(fdev);
+		else
+			smartio_detach(fdev, how == SMARTIO_GONE);
 		smartio_fdev_drop(fdev, dead);
 	}
+}
+
+static bool smartio_slot_busy(struct smartio_adapter *adapter,
+			      struct smartio_slot *slot)
+{
+	struct smartio_fdev *fdev;
+
+	list_for_each_entry(fdev, &adapter->fdevs, node)
+		if (smartio_slot_has(slot, fdev))
+			return true;
+	return false;
 }
 
 /* Returns the devices behind a slot and powers it off, at a button's request. */
@@ -358,7 +395,8 @@ static void smartio_slot_off(struct smartio_adapter *adapter,
 		 "attention button of slot below %02x:%02x.%d: removing\n",
 		 slot->bus, PCI_SLOT(slot->devfn), PCI_FUNC(slot->devfn));
 	slot->pending = false;
-	smartio_release(adapter, slot, false, dead);
+	smartio_release(adapter, slot, SMARTIO_ORDERLY, dead);
+	smartio_again_forget(adapter, slot->sec, slot->sub);
 	if (smartio_slot_has_power(adapter, slot))
 		smartio_slot_power(adapter, slot, false);
 	/*
@@ -402,6 +440,7 @@ static void smartio_slot_button(struct smartio_adapter *adapter,
 static bool smartio_slot_event(struct smartio_adapter *adapter,
 			       struct smartio_slot *slot, struct list_head *dead)
 {
+	bool changed = false;
 	u32 sta, events;
 
 	sta = smartio_slot_read(adapter, slot, PCI_EXP_SLTSTA, 2);
@@ -416,6 +455,22 @@ static bool smartio_slot_event(struct smartio_adapter *adapter,
 		/* Pulled: a card put in later is a new insertion. */
 		slot->held = false;
 		slot->pending = false;
+		smartio_again_forget(adapter, slot->sec, slot->sub);
+	} else if ((events & (PCI_EXP_SLTSTA_PDC | PCI_EXP_SLTSTA_DLLSC)) &&
+		   smartio_slot_busy(adapter, slot)) {
+		/*
+		 * A card is in, but its presence or link changed since the
+		 * walk that found its devices: it was swapped, or reset by
+		 * a link flap. Either way no driver may keep talking to it.
+		 */
+		dev_warn(&adapter->dev,
+			 "%s of slot below %02x:%02x.%d with a card in: removing its devices\n",
+			 events & PCI_EXP_SLTSTA_PDC ? "presence change" :
+						       "link change",
+			 slot->bus, PCI_SLOT(slot->devfn),
+			 PCI_FUNC(slot->devfn));
+		smartio_release(adapter, slot, SMARTIO_AGAIN, dead);
+		changed = true;
 	}
 
 	/*
@@ -432,18 +487,18 @@ static bool smartio_slot_event(struct smartio_adapter *adapter,
 		}
 		if (slot->pending || smartio_slot_powered(adapter, slot)) {
 			smartio_slot_button(adapter, slot, dead);
-			return false;
+			return changed;
 		}
 		return true;
 	}
 	if (slot->pending && time_after_eq(jiffies, slot->deadline)) {
 		smartio_slot_off(adapter, slot, dead);
-		return false;
+		return changed;
 	}
 	if (!events)
 		return false;
 	if (!(sta & PCI_EXP_SLTSTA_PDS)) {
-		smartio_release(adapter, slot, true, dead);
+		smartio_release(adapter, slot, SMARTIO_GONE, dead);
 		return false;
 	}
 	return true;
@@ -572,7 +627,7 @@ static void smartio_watch(struct work_struct *work)
 	if (adapter->link_was_up && (!up || flapped)) {
 		dev_warn(&adapter->dev, "link %s: removing its devices\n",
 			 up ? "went down and up" : "down");
-		smartio_release(adapter, NULL, true, &dead);
+		smartio_release(adapter, NULL, SMARTIO_AGAIN, &dead);
 	}
 	if (up && (!adapter->link_was_up || flapped)) {
 		dev_info(&adapter->dev, "link up\n");

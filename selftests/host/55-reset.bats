@@ -3,10 +3,12 @@
 #
 # Host-side: what real adapters and chassis do and QEMU does not by itself,
 # through the emulated adapter's test-only fault injection: an adapter bound
-# while its link is down (module parameter link_down_at_probe), and a power
+# while its link is down (module parameter link_down_at_probe), a power
 # cycle of the remote chassis (debugfs power_cycle: link down, a secondary
 # bus reset below the remote root port, link up), which clears the switch's
-# bus numbers and windows and the NVMe's BARs.
+# bus numbers and windows and the NVMe's BARs, a link flap of one slot with
+# its card left in (debugfs link_flap), and a card swapped between two
+# polls of the watcher.
 
 load helpers
 
@@ -44,29 +46,79 @@ teardown_file() {
 	[ "${lines[0]}" = 4 ]
 }
 
-@test "a chassis power cycle under a mounted, borrowed NVMe: it is removed, the tree enumerated again, and it borrows again" {
+@test "a chassis power cycle under a mounted, borrowed NVMe: it is removed, the tree enumerated again, and borrowed again" {
 	run gx "$GUEST_FNS; smartio_tool scan >/dev/null; smartio_tool borrow --no-wait 83000 >/dev/null && b=\$(wait_blk 83000) &&
 		mkfs.ext4 -F -q \$b && mkdir -p /mnt/rs && mount \$b /mnt/rs && echo data > /mnt/rs/f && sync && echo mounted"
 	[ "$status" -eq 0 ]
 	[ "${lines[-1]}" = mounted ]
-	run gx "echo 1 > $DBG/power_cycle && for i in \$(seq 100); do
-			[ \"\$(cat /sys/bus/smartio/devices/83000/state 2>/dev/null)\" = available ] && break; sleep 0.1; done
+	run gx "echo 1 > $DBG/power_cycle && for i in \$(seq 150); do
+			dmesg | grep -q '83000: the same device answers again' && break; sleep 0.1; done
 		cat /sys/bus/smartio/devices/83000/state; dmesg | grep -c 'remote tree was reset'
 		cat /mnt/rs/f 2>&1 || echo read-failed"
-	[ "${lines[0]}" = available ]
+	# Removed, not left bound to the reset NVMe, and borrowed again.
+	[ "${lines[0]}" = borrowed ]
 	[ "${lines[1]}" -ge 1 ]
 	# The mounted file system sees a gone device, not a reset one.
 	[[ "$output" == *read-failed* || "$output" == *"I/O error"* || "$output" != *"data"* ]]
 	gx 'umount -l /mnt/rs'
 	# The PCI core gave the switch its bus numbers and windows again.
 	run gx 'lspci -D | cut -d" " -f1 | grep "^10000:" | paste -sd" "; setpci -s 10000:81:00.0 SECONDARY_BUS SUBORDINATE_BUS'
-	[ "${lines[0]}" = "10000:80:00.0 10000:81:00.0 10000:82:00.0 10000:82:01.0" ]
+	[ "${lines[0]}" = "10000:80:00.0 10000:81:00.0 10000:82:00.0 10000:82:01.0 10000:83:00.0" ]
 	[ "${lines[1]}" = 82 ]
 	[ "${lines[2]}" = 84 ]
-	run gx "$GUEST_FNS; smartio_tool borrow --no-wait 83000 >/dev/null && b=\$(wait_blk 83000) &&
-		mount \$b /mnt/rs && cat /mnt/rs/f && umount /mnt/rs && smartio_tool return 83000"
+	run gx "$GUEST_FNS; b=\$(wait_blk 83000) && mount \$b /mnt/rs && cat /mnt/rs/f && umount /mnt/rs && smartio_tool return 83000"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = data ]
+}
+
+@test "a link flap of a slot under a borrowed NVMe: its driver lets go of the reset card, which is borrowed again" {
+	run gx "$GUEST_FNS; smartio_tool borrow --no-wait 83000 >/dev/null && b=\$(wait_blk 83000) &&
+		mkfs.ext4 -F -q \$b && mkdir -p /mnt/rs && mount \$b /mnt/rs && echo flap > /mnt/rs/f && umount /mnt/rs &&
+		dmesg | grep -c '83000: borrowed as'"
+	[ "$status" -eq 0 ]
+	before=${lines[-1]}
+	run gx "echo 82:00.0 > $DBG/link_flap && for i in \$(seq 150); do
+			[ \$(dmesg | grep -c '83000: borrowed as') -gt $before ] && break; sleep 0.1; done
+		dmesg | grep -c 'link change of slot below 82:00.0 with a card in: removing its devices'
+		dmesg | grep -c '83000: the same device answers again: borrowed again'"
+	[ "${lines[0]}" -ge 1 ]
+	[ "${lines[1]}" -ge 1 ]
+	# The new binding works at once: the old one would wait on a reset card.
+	run gx "$GUEST_FNS; b=\$(wait_blk 83000) && mount \$b /mnt/rs && timeout 20 cat /mnt/rs/f && umount /mnt/rs && smartio_tool return 83000"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = flap ]
+}
+
+@test "a card swapped between two polls: the borrowed NVMe is removed and the new card joins the pool, not borrowed" {
+	qmp_ok '{"execute":"blockdev-add","arguments":{"driver":"null-co","node-name":"sw0","size":67108864}}'
+	qmp_ok '{"execute":"device_add","arguments":{"driver":"nvme","id":"sw0","serial":"sw0","drive":"sw0","bus":"dn1"}}'
+	run gx "$GUEST_FNS; for i in \$(seq 100); do test -e \$D/84000 && break; sleep 0.1; done
+		smartio_tool borrow --no-wait 84000 >/dev/null && wait_blk 84000 >/dev/null &&
+		echo 0 > /sys/module/smartio/parameters/hotplug_poll_ms && cat \$D/84000/vendor"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = 0x1b36 ]
+	# With the watcher paused the card is pulled (device_del, and the
+	# slot's power switched off by hand) and a NIC put in its place.
+	qmp_ok '{"execute":"device_del","arguments":{"id":"sw0"}}'
+	gx 'setpci -s 10000:82:01.0 CAP_EXP+0x18.w=0x0700:0x0700'
+	for i in $(seq 50); do qemu_has_device sw0 || break; sleep 0.2; done
+	run qemu_has_device sw0
+	[ "$status" -ne 0 ]
+	qmp_ok '{"execute":"device_add","arguments":{"driver":"e1000e","id":"sw1","bus":"dn1"}}'
+	run gx "D=/sys/bus/smartio/devices; echo 200 > /sys/module/smartio/parameters/hotplug_poll_ms
+		for i in \$(seq 150); do [ \"\$(cat \$D/84000/vendor 2>/dev/null)\" = 0x8086 ] && break; sleep 0.1; done
+		cat \$D/84000/vendor \$D/84000/state; ls /sys/bus/pci/drivers/nvme | grep -c 10000:84:00.0
+		dmesg | grep -c 'presence change of slot below 82:01.0 with a card in: removing its devices'
+		dmesg | grep -c '84000: another device (8086:10d3) is in the place of the borrowed 1b36:0010: not borrowed again'"
+	[ "${lines[0]}" = 0x8086 ]
+	[ "${lines[1]}" = available ]
+	[ "${lines[2]}" = 0 ]
+	[ "${lines[3]}" -ge 1 ]
+	[ "${lines[4]}" -ge 1 ]
+	qmp_unplug sw1
+	qmp_ok '{"execute":"blockdev-del","arguments":{"node-name":"sw0"}}'
+	run gx 'for i in $(seq 100); do test -e /sys/bus/smartio/devices/84000 || break; sleep 0.1; done; ls /sys/bus/smartio/devices'
+	[[ "$output" != *84000* ]]
 }
 
 @test "after a power cycle with nothing borrowed the empty slot still takes a hot-added NVMe" {

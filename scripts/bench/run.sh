@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make bench: boots the "basic" fabric once per supported kernel and runs
-# scripts/bench/guest-bench.sh and hotplug.sh in it, then scale.sh (scan
+# scripts/bench/guest-bench.sh and hotplug.sh in it, hotplug.sh --native in
+# a "nativehp" guest (native pciehp, the reference; fabric/native ratios of
+# the medians are printed), then scale.sh (scan
 # cost against endpoints, largest BAR per aperture), whose plot for the
 # first kernel becomes Documentation/smartio-scale.png. Prints numbers and
 # ratios only.
@@ -12,6 +14,19 @@ cd "$SMARTIO_TOP" || exit 1
 
 scripts/deps.sh bench
 plot=Documentation/smartio-scale.png
+
+# hotplug_ratio FABRIC NATIVE add|del TEXT: fabric median / native median.
+hotplug_ratio() {
+	local f n
+	f=$(sed -n "s/^$3-median-ms //p" <<< "$1")
+	n=$(sed -n "s/^$3-median-ms //p" <<< "$2")
+	if [ -n "$f" ] && [ -n "$n" ] && [ "$n" -gt 0 ]; then
+		printf '%-44s %s\n' "ratio fabric/native, $4" \
+			"$(awk -v f="$f" -v n="$n" 'BEGIN { printf "%.2fx (%d ms / %d ms)", f / n, f, n }')"
+	else
+		printf '%-44s %s\n' "ratio fabric/native, $4" "n/a (a run failed)"
+	fi
+}
 for k in $(scripts/kernels.sh); do
 	make matrix KVERS="$k" > /dev/null
 	stage=$BUILD/$k/bench-stage run=$BUILD/run/bench-$k
@@ -23,8 +38,18 @@ for k in $(scripts/kernels.sh); do
 		--rundir "$run" --agent --timeout 900
 	GUEST_EXEC_TIMEOUT=600 scripts/guest-exec "$run" \
 		"BENCH_RUNTIME=${BENCH_RUNTIME:-10} BENCH_CYCLES=${BENCH_CYCLES:-10} /smartio/bin/guest-bench.sh" || true
-	scripts/bench/hotplug.sh "$run" "${BENCH_HOTPLUG_CYCLES:-5}" || true
+	fab=$(scripts/bench/hotplug.sh "$run" "${BENCH_HOTPLUG_CYCLES:-5}") || true
 	scripts/guest-exec "$run" poweroff > /dev/null 2>&1 || true
+	# The reference from the same run: native pciehp in an ACPI guest.
+	nat=""
+	if scripts/qemu-run.sh --kernel "$k" --initrd "$BUILD/$k/bench-initrd.gz" \
+		--rundir "$run-native" --agent --timeout 900 --topology nativehp; then
+		nat=$(scripts/bench/hotplug.sh --native "$run-native" "${BENCH_HOTPLUG_CYCLES:-5}") || true
+		scripts/guest-exec "$run-native" poweroff > /dev/null 2>&1 || true
+	fi
+	printf '%s\n%s\n' "$fab" "$nat" | grep -v -- '-median-ms '
+	hotplug_ratio "$fab" "$nat" add "hot-add, device_add -> readable"
+	hotplug_ratio "$fab" "$nat" del "orderly removal, device_del -> deleted"
 	scripts/bench/scale.sh "$k" "$BUILD/$k/bench-initrd.gz" ${plot:+--plot "$plot"} || true
 	plot=""
 done

@@ -117,6 +117,9 @@ struct smartio_again {
  * @dead: unregistered; nothing new starts on it (smartio_lock)
  * @gone: the backend is gone; read under smartio_srcu by every call of @ops
  * @watch: the hot-plug watcher, polling the slots and the link
+ * @slot_irqs: remote ports whose hot-plug interrupt kicks @watch
+ *	(@slot_irq_lock)
+ * @slot_irq_lock: protects @slot_irqs; taken by the PCI bus notifier
  * @attach_work: creates the host bridge in lock order, see smartio_core.c
  * @teardown_work: removes the host bridge and the pool after unregistration
  */
@@ -145,6 +148,8 @@ struct smartio_adapter {
 	bool dead;
 	bool gone;
 	struct delayed_work watch;
+	struct list_head slot_irqs;
+	struct mutex slot_irq_lock;	/* protects slot_irqs */
 	struct work_struct attach_work;
 	struct work_struct teardown_work;
 };
@@ -181,6 +186,8 @@ struct smartio_bar {
  * @borrowed_node: entry in the borrowed list (smartio_borrow_lock)
  * @seen: found by the scan in progress (smartio_lock)
  * @fresh: added by the scan in progress (smartio_lock)
+ * @cold: in its power-on reset state, as the scan that powered its slot on
+ *	found it, until its first borrow (smartio_lock)
  * @dead: dropped from the pool; stores must give up (smartio_lock)
  */
 struct smartio_fdev {
@@ -201,6 +208,7 @@ struct smartio_fdev {
 	struct list_head borrowed_node;
 	bool seen;
 	bool fresh;
+	bool cold;
 	bool dead;
 };
 
@@ -247,13 +255,18 @@ void smartio_policy_exit(void);
 
 /* smartio_hotplug.c */
 u8 smartio_find_cap(struct smartio_adapter *adapter, u8 bus, u8 devfn, u8 cap);
-bool smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn);
+bool smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn,
+			bool *powered);
 void smartio_slots_walk_start(struct smartio_adapter *adapter);
 void smartio_slots_walk_end(struct smartio_adapter *adapter);
 int smartio_slot_release_hold(struct smartio_adapter *adapter, u8 bus,
 			      u8 devfn);
 int smartio_slots_show(struct smartio_adapter *adapter, char *buf);
 void smartio_watch_init(struct smartio_adapter *adapter);
+void smartio_slot_irq_bound(struct smartio_adapter *adapter,
+			    struct pci_dev *port);
+void smartio_slot_irq_unbind(struct smartio_adapter *adapter,
+			     struct pci_dev *port);
 void smartio_watch_start(struct smartio_adapter *adapter);
 
 /* smartio_host.c */

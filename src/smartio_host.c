@@ -251,7 +251,7 @@ void smartio_host_forget(struct smartio_adapter *adapter)
 }
 
 /**
- * smartio_host_pci_event() - keep remote bridges out of runtime suspend
+ * smartio_host_pci_event() - runtime PM and slot interrupts of remote bridges
  * @pdev: a PCI device being added or deleted
  * @action: the PCI bus notifier action
  *
@@ -260,18 +260,32 @@ void smartio_host_forget(struct smartio_adapter *adapter)
  * back, and a bridge in D3hot forwards none of it: a pool device would
  * vanish. So each remote bridge holds a runtime PM usage reference from
  * the moment it is added to the synthetic domain until it is deleted
- * (a switch hot-removed, the adapter unbound). Called from the PCI bus
- * notifier.
+ * (a switch hot-removed, the adapter unbound). A bridge with a hot-plug
+ * slot gets the slot's interrupt while the port driver is bound, see
+ * smartio_slot_irq_bound(). Called from the PCI bus notifier.
  */
 void smartio_host_pci_event(struct pci_dev *pdev, unsigned long action)
 {
+	struct smartio_adapter *adapter;
+
 	/* Child buses inherit the ops of the root bus. */
 	if (pdev->bus->ops != &smartio_pci_ops || !pci_is_bridge(pdev))
 		return;
-	if (action == BUS_NOTIFY_ADD_DEVICE)
+	adapter = smartio_bus_to_host(pdev->bus)->adapter;
+	switch (action) {
+	case BUS_NOTIFY_ADD_DEVICE:
 		pm_runtime_get_noresume(&pdev->dev);
-	else if (action == BUS_NOTIFY_DEL_DEVICE)
+		break;
+	case BUS_NOTIFY_BOUND_DRIVER:
+		smartio_slot_irq_bound(adapter, pdev);
+		break;
+	case BUS_NOTIFY_UNBIND_DRIVER:
+		smartio_slot_irq_unbind(adapter, pdev);
+		break;
+	case BUS_NOTIFY_DEL_DEVICE:
 		pm_runtime_put_noidle(&pdev->dev);
+		break;
+	}
 }
 
 /**

@@ -14,11 +14,13 @@
  */
 
 #include <linux/delay.h>
+#include <linux/interrupt.h>
 #include <linux/jiffies.h>
 #include <linux/kobject.h>
 #include <linux/minmax.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
 #include <linux/workqueue.h>
@@ -203,20 +205,21 @@ static void smartio_slot_uevent(struct smartio_adapter *adapter,
 
 /*
  * A slot that holds a device but is powered off (after a hot-add no OS
- * driver handled) is powered on, so the device behind it answers.
+ * driver handled) is powered on, so the device behind it answers. Returns
+ * whether it did.
  */
-static void smartio_slot_power_on(struct smartio_adapter *adapter,
+static bool smartio_slot_power_on(struct smartio_adapter *adapter,
 				  struct smartio_slot *slot)
 {
 	u32 sta, ctl, lnksta;
 	int i;
 
 	if (!smartio_slot_has_power(adapter, slot))
-		return;
+		return false;
 	sta = smartio_slot_read(adapter, slot, PCI_EXP_SLTSTA, 2);
 	ctl = smartio_slot_read(adapter, slot, PCI_EXP_SLTCTL, 2);
 	if (!(sta & PCI_EXP_SLTSTA_PDS) || !(ctl & PCI_EXP_SLTCTL_PCC))
-		return;
+		return false;
 
 	/*
 	 * A hot-add presses the attention button too; powering on answers
@@ -238,6 +241,7 @@ static void smartio_slot_power_on(struct smartio_adapter *adapter,
 	/* The link change is this power-on's, not one of the card found now. */
 	smartio_slot_write(adapter, slot, PCI_EXP_SLTSTA,
 			   PCI_EXP_SLTSTA_PDC | PCI_EXP_SLTSTA_DLLSC);
+	return true;
 }
 
 /**
@@ -290,6 +294,7 @@ static struct smartio_slot *smartio_slot_find(struct smartio_adapter *adapter,
  * @adapter: the adapter
  * @bus: the bridge's bus
  * @devfn: the bridge's device/function
+ * @powered: set if this powered the slot on
  *
  * Records it if it is a hot-plug slot, and powers the slot on if it holds
  * a device, unless its attention button powered it off. Called under
@@ -298,7 +303,8 @@ static struct smartio_slot *smartio_slot_find(struct smartio_adapter *adapter,
  *
  * Return: false if the walk must not go below it (a held slot).
  */
-bool smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn)
+bool smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn,
+			bool *powered)
 {
 	struct smartio_slot *slot;
 	u32 flags, sltcap;
@@ -340,7 +346,7 @@ bool smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn)
 		slot->held = false;
 	if (slot->held)
 		return false;
-	smartio_slot_power_on(adapter, slot);
+	*powered = smartio_slot_power_on(adapter, slot);
 	return true;
 }
 
@@ -662,6 +668,123 @@ static void smartio_watch(struct work_struct *work)
 void smartio_watch_init(struct smartio_adapter *adapter)
 {
 	INIT_DELAYED_WORK(&adapter->watch, smartio_watch);
+	INIT_LIST_HEAD(&adapter->slot_irqs);
+	mutex_init(&adapter->slot_irq_lock);
+}
+
+/**
+ * struct smartio_slot_irq - the hot-plug interrupt of one remote port
+ * @node: entry in &smartio_adapter.slot_irqs
+ * @adapter: the adapter whose watcher it kicks
+ * @port: the port, a bridge in the synthetic domain
+ * @irq: its Linux interrupt number
+ */
+struct smartio_slot_irq {
+	struct list_head node;
+	struct smartio_adapter *adapter;
+	struct pci_dev *port;
+	int irq;
+};
+
+#define SMARTIO_SLOT_IRQ_EVENTS	(PCI_EXP_SLTCTL_ABPE | PCI_EXP_SLTCTL_PDCE | \
+				 PCI_EXP_SLTCTL_DLLSCE | PCI_EXP_SLTCTL_HPIE)
+
+/* The watcher handles the event: it reads and clears Slot Status itself. */
+static irqreturn_t smartio_slot_isr(int irq, void *data)
+{
+	struct smartio_slot_irq *si = data;
+
+	if (READ_ONCE(si->adapter->watching))
+		mod_delayed_work(smartio_wq, &si->adapter->watch, 0);
+	return IRQ_HANDLED;
+}
+
+/**
+ * smartio_slot_irq_bound() - take the hot-plug interrupt of a remote port
+ * @adapter: the adapter
+ * @port: a bridge of its synthetic domain whose driver just bound
+ *
+ * pciehp does not claim the slots of a synthetic domain (native hot-plug
+ * is off there), so the port driver binds the port without asking for the
+ * slot's interrupt. smartio takes it, if the port has a hot-plug slot and
+ * MSI and the port driver enabled no interrupt of its own (then the slot
+ * is polled only): an event kicks the watcher at once instead of at its
+ * next poll. Called from the PCI bus notifier.
+ */
+void smartio_slot_irq_bound(struct smartio_adapter *adapter,
+			    struct pci_dev *port)
+{
+	struct smartio_slot_irq *si;
+	u32 sltcap;
+	int ret;
+
+	if (!pci_is_pcie(port) || !(pcie_caps_reg(port) & PCI_EXP_FLAGS_SLOT) ||
+	    port->msi_enabled || port->msix_enabled || !port->msi_cap)
+		return;
+	if (pcie_capability_read_dword(port, PCI_EXP_SLTCAP, &sltcap) ||
+	    !(sltcap & PCI_EXP_SLTCAP_HPC))
+		return;
+	si = kzalloc(sizeof(*si), GFP_KERNEL);
+	if (!si)
+		return;
+	si->adapter = adapter;
+	si->port = port;
+	ret = pci_alloc_irq_vectors(port, 1, 1, PCI_IRQ_MSI);
+	if (ret < 0)
+		goto free_si;
+	si->irq = pci_irq_vector(port, 0);
+	ret = request_irq(si->irq, smartio_slot_isr, 0, "smartio-slot", si);
+	if (ret)
+		goto free_vectors;
+	/* The MSI is a write upstream: the port must master the bus. */
+	pci_set_master(port);
+	pcie_capability_set_word(port, PCI_EXP_SLTCTL, SMARTIO_SLOT_IRQ_EVENTS);
+	mutex_lock(&adapter->slot_irq_lock);
+	list_add_tail(&si->node, &adapter->slot_irqs);
+	mutex_unlock(&adapter->slot_irq_lock);
+	pci_dbg(port, "smartio: slot events by interrupt %d\n", si->irq);
+	return;
+
+free_vectors:
+	pci_free_irq_vectors(port);
+free_si:
+	kfree(si);
+	pci_info(port, "smartio: slot polled only, no interrupt: %d\n", ret);
+}
+
+static void smartio_slot_irq_free(struct smartio_slot_irq *si)
+{
+	pcie_capability_clear_word(si->port, PCI_EXP_SLTCTL,
+				   SMARTIO_SLOT_IRQ_EVENTS);
+	free_irq(si->irq, si);
+	pci_free_irq_vectors(si->port);
+	kfree(si);
+}
+
+/**
+ * smartio_slot_irq_unbind() - give a remote port's interrupt back
+ * @adapter: the adapter
+ * @port: a bridge of its synthetic domain whose driver is about to unbind
+ *
+ * Before the port driver's remove, which frees the port's vectors.
+ * Called from the PCI bus notifier.
+ */
+void smartio_slot_irq_unbind(struct smartio_adapter *adapter,
+			     struct pci_dev *port)
+{
+	struct smartio_slot_irq *si, *found = NULL;
+
+	mutex_lock(&adapter->slot_irq_lock);
+	list_for_each_entry(si, &adapter->slot_irqs, node) {
+		if (si->port == port) {
+			list_del(&si->node);
+			found = si;
+			break;
+		}
+	}
+	mutex_unlock(&adapter->slot_irq_lock);
+	if (found)
+		smartio_slot_irq_free(found);
 }
 
 /**

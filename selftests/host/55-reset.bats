@@ -132,3 +132,16 @@ teardown_file() {
 	"$SMARTIO_TOP/scripts/qmp" "$SMARTIO_RUNDIR" '{"execute":"device_del","arguments":{"id":"rs1"}}' --wait-event DEVICE_DELETED 20
 	qmp_ok '{"execute":"blockdev-del","arguments":{"node-name":"rs1"}}'
 }
+
+@test "a power cycle ends the hold of a slot its attention button powered off with the card left in" {
+	run gx "A=/sys/bus/smartio/devices/adapter0; echo 82:00.0 > $DBG/attention_button
+		for i in \$(seq 100); do grep -qx '82:00.0 held' \$A/slots && break; sleep 0.1; done
+		sed -n 's/^82:00.0 //p' \$A/slots; test -e /sys/bus/smartio/devices/83000 || echo not-in-pool"
+	[ "${lines[0]}" = held ]
+	[ "${lines[1]}" = not-in-pool ]
+	run gx "A=/sys/bus/smartio/devices/adapter0; echo 1 > $DBG/power_cycle
+		for i in \$(seq 150); do test -e /sys/bus/smartio/devices/83000 && break; sleep 0.1; done
+		sed -n 's/^82:00.0 //p' \$A/slots; cat /sys/bus/smartio/devices/83000/state"
+	[ "${lines[0]}" = on ]
+	[ "${lines[1]}" = available ]
+}

@@ -628,8 +628,8 @@ void smartio_mark_gone(struct smartio_fdev *fdev)
  * @fdev: the fabric device
  * @gone: the device no longer answers (surprise removal, link loss)
  *
- * Called with the rescan lock and smartio_lock held. The PCI bus notifier
- * puts the device back in the pool.
+ * Called with the rescan lock and smartio_lock held. The VFs of an SR-IOV
+ * device go first. The PCI bus notifier puts the device back in the pool.
  *
  * Return: 0, or -EINVAL if it is not borrowed.
  */
@@ -643,6 +643,7 @@ int smartio_detach(struct smartio_fdev *fdev, bool gone)
 		return -EINVAL;
 	if (gone)
 		smartio_mark_gone(fdev);
+	smartio_host_sriov_off(pdev, gone);
 	pci_stop_and_remove_bus_device(pdev);
 	pci_dev_put(pdev);
 	return 0;
@@ -1608,8 +1609,15 @@ static void smartio_teardown_fn(struct work_struct *work)
 	mutex_lock(&smartio_scan_mutex);
 	pci_lock_rescan_remove();
 	mutex_lock(&smartio_lock);
-	list_for_each_entry(fdev, &adapter->fdevs, node)
+	list_for_each_entry(fdev, &adapter->fdevs, node) {
+		struct pci_dev *pdev = smartio_fdev_pdev(fdev);
+
 		smartio_mark_gone(fdev);
+		/* The root bus goes as a whole; VFs must not outlive PFs. */
+		if (pdev)
+			smartio_host_sriov_off(pdev, true);
+		pci_dev_put(pdev);
+	}
 	smartio_host_remove(adapter);
 	list_for_each_entry_safe(fdev, tmp, &adapter->fdevs, node)
 		smartio_fdev_drop(fdev, &dead);

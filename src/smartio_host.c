@@ -803,6 +803,47 @@ bool smartio_host_is_vf(struct smartio_adapter *adapter, u8 bus, u8 devfn)
 }
 
 /**
+ * smartio_host_sriov_off() - remove the VFs of a PF before the PF goes
+ * @pdev: a borrowed device, about to be removed
+ * @gone: it no longer answers; its VFs are marked disconnected first
+ *
+ * The PCI core expects the driver of a PF to have disabled SR-IOV before
+ * the PF is removed; otherwise it warns ("driver left SR-IOV enabled after
+ * remove") and the VFs outlive their PF. Does what writing 0 to
+ * sriov_numvfs does: the driver's sriov_configure(), else (no driver, or
+ * one that refused) pci_disable_sriov(). The caller holds
+ * pci_lock_rescan_remove() and smartio_lock.
+ */
+void smartio_host_sriov_off(struct pci_dev *pdev, bool gone)
+{
+	struct pci_driver *drv;
+	struct pci_dev *vf = NULL;
+	int ret = 0;
+
+	if (!pdev->is_physfn || !pci_num_vf(pdev))
+		return;
+	if (gone) {
+		while ((vf = pci_get_device(PCI_ANY_ID, PCI_ANY_ID, vf)))
+			if (vf->is_virtfn && pci_physfn(vf) == pdev)
+				WRITE_ONCE(vf->error_state,
+					   pci_channel_io_perm_failure);
+	}
+
+	device_lock(&pdev->dev);
+	drv = pdev->dev.driver ? to_pci_driver(pdev->dev.driver) : NULL;
+	if (drv && drv->sriov_configure)
+		ret = drv->sriov_configure(pdev, 0);
+	if (pci_num_vf(pdev)) {
+		if (ret < 0)
+			pci_warn(pdev, "driver kept its VFs (%d): disabling SR-IOV anyway\n",
+				 ret);
+		pci_disable_sriov(pdev);
+	}
+	device_unlock(&pdev->dev);
+	pci_info(pdev, "SR-IOV disabled before the PF is returned\n");
+}
+
+/**
  * smartio_host_quiesce() - turn off decoding and bus mastering of a function
  * @adapter: the adapter it sits behind
  * @bus: remote bus number

@@ -7,7 +7,8 @@
 # pool, bind to nvme once the PF gave their secondary controllers queues
 # and interrupts ("nvme virt-mgmt", QEMU's SR-IOV model) and serve I/O.
 # Returning the PF removes its VFs before the PF, without the PCI core's
-# "driver left SR-IOV enabled" warning.
+# "driver left SR-IOV enabled" warning; so do unbinding the adapter and an
+# attention button press on the PF's slot (last: the PF leaves QEMU).
 
 load ../../host/helpers
 
@@ -100,6 +101,35 @@ teardown() {
 	[ "${lines[1]}" = 3 ]
 	[ "${lines[2]}" = 0 ]
 	[ "${lines[3]}" = available ]
+	run log_since_mark
+	[[ "$output" != *"left SR-IOV enabled"* ]]
+	! [[ "$output" =~ $SPLAT_RE ]]
+}
+
+@test "unbinding the adapter with VFs enabled removes them before their PF; it binds again" {
+	run gx "smartio_tool borrow 85000 >/dev/null && echo 0 > $PF/sriov_drivers_autoprobe && echo 2 > $PF/sriov_numvfs &&
+		d=\$(ls /sys/bus/pci/drivers/smartio_emul | grep '^0000:') && echo \$d > /sys/bus/pci/drivers/smartio_emul/unbind &&
+		for i in \$(seq 100); do [ -e /sys/bus/smartio/devices/adapter0 ] || break; sleep 0.1; done;
+		ls /sys/bus/pci/devices | grep -c '^10000:'; echo \$d > /sys/bus/pci/drivers/smartio_emul/bind && smartio_tool scan >/dev/null &&
+		cat /sys/bus/smartio/devices/85000/state"
+	echo "$output"
+	[ "${lines[0]}" = 0 ]
+	[ "${lines[1]}" = available ]
+	run log_since_mark
+	[[ "$output" != *"left SR-IOV enabled"* ]]
+	! [[ "$output" =~ $SPLAT_RE ]]
+}
+
+# Last: the PF leaves QEMU.
+@test "an attention button press on dn2 with VFs enabled removes them before their PF" {
+	run gx "smartio_tool borrow 85000 >/dev/null && echo 0 > $PF/sriov_drivers_autoprobe && echo 2 > $PF/sriov_numvfs &&
+		ls /sys/bus/pci/devices | grep -c '^10000:85:'"
+	[ "$output" = 3 ]
+	qmp_unplug fabnvme2
+	run gx "ls /sys/bus/pci/devices | grep -c '^10000:85:'; ls /sys/bus/smartio/devices | grep -c 85000"
+	echo "$output"
+	[ "${lines[0]}" = 0 ]
+	[ "${lines[1]}" = 0 ]
 	run log_since_mark
 	[[ "$output" != *"left SR-IOV enabled"* ]]
 	! [[ "$output" =~ $SPLAT_RE ]]

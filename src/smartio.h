@@ -182,6 +182,10 @@ struct smartio_bar {
  * @dsn: PCI Express Device Serial Number, 0 if it has none
  * @bars: standard BARs
  * @pdev: the local PCI device while borrowed (smartio_borrow_lock)
+ * @vfs: routing IDs the VFs of @pdev may take, NULL if it has no SR-IOV
+ *	capability; set by the borrow, before @pdev is published, and freed
+ *	by the PCI bus notifier that takes @pdev away (the rescan lock
+ *	serializes both)
  * @node: entry in the adapter's pool (smartio_lock)
  * @borrowed_node: entry in the borrowed list (smartio_borrow_lock)
  * @seen: found by the scan in progress (smartio_lock)
@@ -204,6 +208,7 @@ struct smartio_fdev {
 	u64 dsn;
 	struct smartio_bar bars[PCI_STD_NUM_BARS];
 	struct pci_dev *pdev;
+	unsigned long *vfs;
 	struct list_head node;
 	struct list_head borrowed_node;
 	bool seen;
@@ -277,6 +282,11 @@ int smartio_host_domain(struct smartio_adapter *adapter);
 struct pci_dev *smartio_host_attach(struct smartio_adapter *adapter,
 				    u8 bus, u8 devfn);
 void smartio_host_hide(struct smartio_adapter *adapter, u8 bus, u8 devfn);
+unsigned long *smartio_host_show_vfs(struct smartio_adapter *adapter,
+				     struct pci_dev *pdev);
+void smartio_host_hide_vfs(struct smartio_adapter *adapter, unsigned long *vfs);
+bool smartio_host_is_vf(struct smartio_adapter *adapter, u8 bus, u8 devfn);
+void smartio_host_sriov_off(struct pci_dev *pdev, bool gone);
 void smartio_host_quiesce(struct smartio_adapter *adapter, u8 bus, u8 devfn);
 bool smartio_host_stale(struct smartio_adapter *adapter);
 void smartio_host_forget(struct smartio_adapter *adapter);

@@ -582,6 +582,7 @@ static int smartio_borrow_locked(struct smartio_fdev *fdev)
 		return PTR_ERR(pdev);
 	}
 
+	fdev->vfs = smartio_host_show_vfs(adapter, pdev);
 	/* Under the rescan lock, so no removal can slip in before this. */
 	spin_lock_irqsave(&smartio_borrow_lock, flags);
 	fdev->pdev = pdev;
@@ -630,8 +631,8 @@ void smartio_mark_gone(struct smartio_fdev *fdev)
  * @fdev: the fabric device
  * @gone: the device no longer answers (surprise removal, link loss)
  *
- * Called with the rescan lock and smartio_lock held. The PCI bus notifier
- * puts the device back in the pool.
+ * Called with the rescan lock and smartio_lock held. The VFs of an SR-IOV
+ * device go first. The PCI bus notifier puts the device back in the pool.
  *
  * Return: 0, or -EINVAL if it is not borrowed.
  */
@@ -645,6 +646,7 @@ int smartio_detach(struct smartio_fdev *fdev, bool gone)
 		return -EINVAL;
 	if (gone)
 		smartio_mark_gone(fdev);
+	smartio_host_sriov_off(pdev, gone);
 	pci_stop_and_remove_bus_device(pdev);
 	pci_dev_put(pdev);
 	return 0;
@@ -766,6 +768,7 @@ static int smartio_pci_notify(struct notifier_block *nb, unsigned long action,
 {
 	struct pci_dev *pdev = to_pci_dev(data);
 	struct smartio_fdev *fdev, *found = NULL;
+	unsigned long *vfs = NULL;
 	unsigned long flags;
 
 	smartio_host_pci_event(pdev, action);
@@ -778,6 +781,8 @@ static int smartio_pci_notify(struct notifier_block *nb, unsigned long action,
 			found = fdev;
 			list_del_init(&fdev->borrowed_node);
 			fdev->pdev = NULL;
+			vfs = fdev->vfs;
+			fdev->vfs = NULL;
 			get_device(&fdev->dev);
 			break;
 		}
@@ -788,6 +793,7 @@ static int smartio_pci_notify(struct notifier_block *nb, unsigned long action,
 
 	smartio_host_quiesce(found->adapter, found->bus, found->devfn);
 	smartio_host_hide(found->adapter, found->bus, found->devfn);
+	smartio_host_hide_vfs(found->adapter, vfs);
 	sysfs_remove_link(&found->dev.kobj, "pci_dev");
 	dev_info(&found->dev, "returned\n");
 	smartio_fdev_uevent(found, false);
@@ -801,6 +807,32 @@ static struct notifier_block smartio_pci_nb = {
 };
 
 /* Scan */
+
+/*
+ * Puts an endpoint the walk found in the pool (@cold: fresh from a power-on
+ * reset, see smartio_scan_bus()), or marks it seen again. A VF of a
+ * borrowed PF is no pool device: it belongs to its PF, comes and goes with
+ * the PF's sriov_numvfs, and leaves with it.
+ */
+static void smartio_scan_endpoint(struct smartio_adapter *adapter, u8 bus,
+				  u8 devfn, u32 id, bool cold)
+{
+	struct smartio_fdev *fdev;
+
+	fdev = smartio_fdev_find(adapter, smartio_fdid(adapter->id, bus, devfn));
+	if (!fdev) {
+		if (smartio_host_is_vf(adapter, bus, devfn))
+			return;
+		fdev = smartio_fdev_add(adapter, bus, devfn, id);
+		if (!IS_ERR(fdev))
+			fdev->cold = cold;
+	}
+	if (IS_ERR(fdev))
+		dev_warn(&adapter->dev, "cannot add %02x:%02x.%d: %ld\n", bus,
+			 PCI_SLOT(devfn), PCI_FUNC(devfn), PTR_ERR(fdev));
+	else
+		fdev->seen = true;
+}
 
 /*
  * Walks the remote tree below @bus: records the hot-plug slots (powering on
@@ -822,8 +854,6 @@ static void smartio_scan_bus(struct smartio_adapter *adapter, u8 bus,
 	for (dev = 0; dev < 32; dev++) {
 		for (fn = 0; fn < 8; fn++) {
 			u8 devfn = PCI_DEVFN(dev, fn);
-			struct smartio_fdev *fdev;
-			u32 fdid;
 
 			id = smartio_scan_read(adapter, bus, devfn,
 					       PCI_VENDOR_ID, 4);
@@ -850,20 +880,8 @@ static void smartio_scan_bus(struct smartio_adapter *adapter, u8 bus,
 							 cold || powered);
 			} else if (pool &&
 				   (hdr & 0x7f) == PCI_HEADER_TYPE_NORMAL) {
-				fdid = smartio_fdid(adapter->id, bus, devfn);
-				fdev = smartio_fdev_find(adapter, fdid);
-				if (!fdev) {
-					fdev = smartio_fdev_add(adapter, bus,
-								devfn, id);
-					if (!IS_ERR(fdev))
-						fdev->cold = cold;
-				}
-				if (IS_ERR(fdev))
-					dev_warn(&adapter->dev,
-						 "cannot add %02x:%02x.%d: %ld\n",
-						 bus, dev, fn, PTR_ERR(fdev));
-				else
-					fdev->seen = true;
+				smartio_scan_endpoint(adapter, bus, devfn, id,
+						      cold);
 			}
 
 			if (fn == 0 && !(hdr & 0x80))
@@ -1714,8 +1732,15 @@ static void smartio_teardown_fn(struct work_struct *work)
 	mutex_lock(&smartio_scan_mutex);
 	pci_lock_rescan_remove();
 	mutex_lock(&smartio_lock);
-	list_for_each_entry(fdev, &adapter->fdevs, node)
+	list_for_each_entry(fdev, &adapter->fdevs, node) {
+		struct pci_dev *pdev = smartio_fdev_pdev(fdev);
+
 		smartio_mark_gone(fdev);
+		/* The root bus goes as a whole; VFs must not outlive PFs. */
+		if (pdev)
+			smartio_host_sriov_off(pdev, true);
+		pci_dev_put(pdev);
+	}
 	smartio_host_remove(adapter);
 	list_for_each_entry_safe(fdev, tmp, &adapter->fdevs, node)
 		smartio_fdev_drop(fdev, &dead);

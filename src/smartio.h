@@ -216,6 +216,7 @@ u8 smartio_find_cap(struct smartio_adapter *adapter, u8 bus, u8 devfn, u8 cap);
 bool smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn);
 void smartio_slots_walk_start(struct smartio_adapter *adapter);
 void smartio_slots_walk_end(struct smartio_adapter *adapter);
+bool smartio_slots_add_bridges(struct smartio_adapter *adapter);
 int smartio_slot_release_hold(struct smartio_adapter *adapter, u8 bus,
 			      u8 devfn);
 int smartio_slots_show(struct smartio_adapter *adapter, char *buf);
@@ -233,6 +234,9 @@ void smartio_host_hide(struct smartio_adapter *adapter, u8 bus, u8 devfn);
 void smartio_host_quiesce(struct smartio_adapter *adapter, u8 bus, u8 devfn);
 bool smartio_host_stale(struct smartio_adapter *adapter);
 void smartio_host_forget(struct smartio_adapter *adapter);
+bool smartio_host_slot_add(struct smartio_adapter *adapter, u8 bus, u8 devfn);
+void smartio_host_slot_remove(struct smartio_adapter *adapter, u8 bus,
+			      u8 devfn);
 void smartio_host_pci_event(struct pci_dev *pdev, unsigned long action);
 bool smartio_host_bar_fits(struct smartio_adapter *adapter, u8 bus, u64 size,
 			   unsigned long flags);

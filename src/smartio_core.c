@@ -850,6 +850,9 @@ void smartio_scan_adapter(struct smartio_adapter *adapter,
 		fdev->seen = false;
 	if (smartio_walk(adapter, true))
 		return;
+	/* A bridge hot-added into a slot is numbered now: walk below it. */
+	if (smartio_slots_add_bridges(adapter) && smartio_walk(adapter, true))
+		return;
 
 	list_for_each_entry_safe(fdev, tmp, &adapter->fdevs, node)
 		if (!fdev->seen && !fdev->pdev)

@@ -335,6 +335,36 @@ bool smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn)
 	return true;
 }
 
+/**
+ * smartio_slots_add_bridges() - enumerate bridges that arrived in slots
+ * @adapter: the adapter, its tree just walked
+ *
+ * A card with a bridge (a switch) put into a slot has no bus numbers yet,
+ * so the walk stopped at it: the PCI core numbers it from the slot's range
+ * (see smartio_host_slot_add()). Slots that are held or off are left
+ * alone. Called under the rescan lock and smartio_lock.
+ *
+ * Return: true if a bridge was added and the tree must be walked again.
+ */
+bool smartio_slots_add_bridges(struct smartio_adapter *adapter)
+{
+	bool added = false;
+	unsigned int i;
+
+	lockdep_assert_held(&smartio_lock);
+	for (i = 0; i < adapter->nr_slots; i++) {
+		struct smartio_slot *slot = &adapter->slots[i];
+
+		if (slot->held || slot->pending ||
+		    !smartio_slot_powered(adapter, slot) ||
+		    !(smartio_slot_read(adapter, slot, PCI_EXP_SLTSTA, 2) &
+		      PCI_EXP_SLTSTA_PDS))
+			continue;
+		added |= smartio_host_slot_add(adapter, slot->bus, slot->devfn);
+	}
+	return added;
+}
+
 /* Takes the devices behind @slot (all of them with a NULL slot) out. */
 static void smartio_release(struct smartio_adapter *adapter,
 			    struct smartio_slot *slot, bool gone,
@@ -348,6 +378,9 @@ static void smartio_release(struct smartio_adapter *adapter,
 		smartio_detach(fdev, gone);
 		smartio_fdev_drop(fdev, dead);
 	}
+	/* The bridges that came with the card go with it. */
+	if (slot)
+		smartio_host_slot_remove(adapter, slot->bus, slot->devfn);
 }
 
 /* Returns the devices behind a slot and powers it off, at a button's request. */

@@ -78,6 +78,8 @@ struct smartio_slot {
  * @debugfs: the adapter's debugfs directory
  * @slots: hot-plug slots found by the last walk of the tree (smartio_lock)
  * @nr_slots: number of valid @slots (smartio_lock)
+ * @new_bridge: the walk in progress met a bridge the PCI core does not
+ *	have, hot-added behind a slot (smartio_lock)
  * @link_was_up: link state the watcher saw last (smartio_lock)
  * @link_events: link changes the backend reported, see
  *	smartio_adapter_link_event()
@@ -106,6 +108,7 @@ struct smartio_adapter {
 	struct dentry *debugfs;
 	struct smartio_slot slots[SMARTIO_MAX_SLOTS];
 	unsigned int nr_slots;
+	bool new_bridge;
 	bool link_was_up;
 	atomic_t link_events;
 	unsigned int link_events_seen;
@@ -234,6 +237,7 @@ void smartio_host_hide(struct smartio_adapter *adapter, u8 bus, u8 devfn);
 void smartio_host_quiesce(struct smartio_adapter *adapter, u8 bus, u8 devfn);
 bool smartio_host_stale(struct smartio_adapter *adapter);
 void smartio_host_forget(struct smartio_adapter *adapter);
+bool smartio_host_knows(struct smartio_adapter *adapter, u8 bus, u8 devfn);
 bool smartio_host_slot_add(struct smartio_adapter *adapter, u8 bus, u8 devfn);
 void smartio_host_slot_remove(struct smartio_adapter *adapter, u8 bus,
 			      u8 devfn);

@@ -733,6 +733,8 @@ static void smartio_scan_bus(struct smartio_adapter *adapter, u8 bus,
 
 				sec = smartio_scan_read(adapter, bus, devfn,
 							PCI_SECONDARY_BUS, 1);
+				if (!smartio_host_knows(adapter, bus, devfn))
+					adapter->new_bridge = true;
 				if (below && sec > bus &&
 				    sec <= adapter->info.bus_end)
 					smartio_scan_bus(adapter, sec, visited,
@@ -810,6 +812,7 @@ static int smartio_walk(struct smartio_adapter *adapter, bool pool)
 	if (!visited)
 		return -ENOMEM;
 	smartio_slots_walk_start(adapter);
+	adapter->new_bridge = false;
 	smartio_scan_bus(adapter, adapter->info.bus_start, visited, 0, pool);
 	smartio_slots_walk_end(adapter);
 	bitmap_free(visited);
@@ -851,7 +854,8 @@ void smartio_scan_adapter(struct smartio_adapter *adapter,
 	if (smartio_walk(adapter, true))
 		return;
 	/* A bridge hot-added into a slot is numbered now: walk below it. */
-	if (smartio_slots_add_bridges(adapter) && smartio_walk(adapter, true))
+	if (adapter->new_bridge && smartio_slots_add_bridges(adapter) &&
+	    smartio_walk(adapter, true))
 		return;
 
 	list_for_each_entry_safe(fdev, tmp, &adapter->fdevs, node)

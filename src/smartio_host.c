@@ -250,6 +250,33 @@ void smartio_host_forget(struct smartio_adapter *adapter)
 		pci_stop_and_remove_bus_device(dev);
 }
 
+/**
+ * smartio_host_knows() - whether the PCI core has a remote function
+ * @adapter: the adapter
+ * @bus: remote bus number
+ * @devfn: remote device/function
+ *
+ * Reads no configuration space. The caller holds the rescan lock.
+ *
+ * Return: true if it is a device of the synthetic domain, or if the
+ * adapter has no host bridge.
+ */
+bool smartio_host_knows(struct smartio_adapter *adapter, u8 bus, u8 devfn)
+{
+	struct pci_bus *pbus;
+	struct pci_dev *dev;
+
+	if (!adapter->host)
+		return true;
+	pbus = pci_find_bus(adapter->host->sysdata.domain, bus);
+	if (!pbus)
+		return false;
+	list_for_each_entry(dev, &pbus->devices, bus_list)
+		if (dev->devfn == devfn)
+			return true;
+	return false;
+}
+
 /* The lowest bus number of @bus's range that no bus of the domain uses. */
 static int smartio_host_free_busnr(struct pci_bus *bus)
 {

@@ -339,10 +339,11 @@ bool smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn)
  * smartio_slots_add_bridges() - enumerate bridges that arrived in slots
  * @adapter: the adapter, its tree just walked
  *
- * A card with a bridge (a switch) put into a slot has no bus numbers yet,
- * so the walk stopped at it: the PCI core numbers it from the slot's range
- * (see smartio_host_slot_add()). Slots that are held or off are left
- * alone. Called under the rescan lock and smartio_lock.
+ * For a walk that met a bridge the PCI core does not have: a card with a
+ * bridge (a switch) put into a slot has no bus numbers yet, so the walk
+ * stopped at it; the PCI core numbers it from the slot's range (see
+ * smartio_host_slot_add()). Held slots, and slots whose power-off is
+ * pending, are left alone. Called under the rescan lock and smartio_lock.
  *
  * Return: true if a bridge was added and the tree must be walked again.
  */
@@ -355,10 +356,7 @@ bool smartio_slots_add_bridges(struct smartio_adapter *adapter)
 	for (i = 0; i < adapter->nr_slots; i++) {
 		struct smartio_slot *slot = &adapter->slots[i];
 
-		if (slot->held || slot->pending ||
-		    !smartio_slot_powered(adapter, slot) ||
-		    !(smartio_slot_read(adapter, slot, PCI_EXP_SLTSTA, 2) &
-		      PCI_EXP_SLTSTA_PDS))
+		if (slot->held || slot->pending)
 			continue;
 		added |= smartio_host_slot_add(adapter, slot->bus, slot->devfn);
 	}

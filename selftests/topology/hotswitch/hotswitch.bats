@@ -121,13 +121,29 @@ off" ]
 	[[ ! "$output" =~ $SPLAT_RE ]]
 }
 
-@test "a second card in the same slot: numbered and in the pool again, reads its own data, and leaves again" {
+@test "a second card in the same slot: numbered and in the pool again, reads its own data; held by its button and powered on again; leaves again" {
 	add_card sw2 fp1
 	run gexec "$wait_pool; $GUEST_FNS; smartio_tool borrow --no-wait 87080 >/dev/null && c=\$(wait_blk 87080) && head -c 5 \$c && echo; $bridges"
 	echo "$output"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = sw2-c ]
 	[[ "$output" == *"85:00.0 86 87"* ]]
+	# Its button (the emulated adapter's hook), card left in: returned,
+	# out of the pool and the domain while held; slot_power_on brings the
+	# bridges and both NVMe back.
+	run gexec 'A=/sys/bus/smartio/devices/adapter0; echo 80:01.0 > /sys/kernel/debug/smartio/adapter0/attention_button
+		for i in $(seq 50); do [ "$(sed -n "s/^80:01.0 //p" $A/slots)" = held ] && break; sleep 0.1; done
+		sed -n "s/^80:01.0 //p" $A/slots; ls /sys/bus/smartio/devices; ls /sys/bus/pci/devices | grep -c "^10000:8[5-9a-d]:"'
+	echo "$output"
+	[ "$output" = "held
+83000
+adapter0
+0" ]
+	run gexec "$GUEST_FNS; echo 80:01.0 > /sys/bus/smartio/devices/adapter0/slot_power_on && $wait_pool &&
+		smartio_tool borrow --no-wait 86080 >/dev/null && a=\$(wait_blk 86080) && head -c 5 \$a && echo"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = sw2-a ]
 	del_card sw2
 	run gexec 'for i in $(seq 50); do test -e /sys/bus/smartio/devices/87080 || break; sleep 0.1; done
 		ls /sys/bus/smartio/devices; ls /sys/bus/pci/devices | grep -c "^10000:8[5-9a-d]:"'

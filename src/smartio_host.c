@@ -293,7 +293,9 @@ static int smartio_host_free_busnr(struct pci_bus *bus)
  * slot's range (the range of @bridge's bus) only: the buses beside the
  * slot belong to other ports. Nothing numbered it at boot, so the PCI
  * core does, in its two passes: numbers the bridge already has, if any,
- * then new ones for the rest. Bridges below it are numbered alike.
+ * then new ones for the rest. Bridges below it are numbered alike, each
+ * with only the buses found behind it: unlike pciehp, no spare numbers are
+ * set aside for the hot-plug ports of a switch that arrived.
  */
 static bool smartio_host_add_bridge(struct smartio_adapter *adapter,
 				    struct pci_dev *bridge)
@@ -323,9 +325,10 @@ static bool smartio_host_add_bridge(struct smartio_adapter *adapter,
  * any bridge) hot-added into a slot is added to the PCI core here, its
  * buses numbered from the slot's range, so that the walk of the remote
  * tree can go below it and smartio_host_attach() finds the bus of an
- * endpoint behind it. Endpoints stay invisible; their bridge windows are
- * sized when one is borrowed. The caller holds the rescan lock and
- * smartio_lock.
+ * endpoint behind it. Endpoints stay invisible, so the new bridges' windows
+ * are sized for what the PCI core sees; a borrow re-sizes them if a BAR
+ * does not fit (see smartio_grow_windows()). The caller holds the rescan
+ * lock and smartio_lock.
  *
  * Return: true if a bridge was added: the remote tree has new buses.
  */

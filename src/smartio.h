@@ -108,6 +108,8 @@ struct smartio_again {
  * @again: borrowed devices to borrow again once the same card answers at
  *	their place (smartio_lock)
  * @nr_again: number of valid @again (smartio_lock)
+ * @new_bridge: the walk in progress met a bridge the PCI core does not
+ *	have, hot-added behind a slot (smartio_lock)
  * @link_was_up: link state the watcher saw last (smartio_lock)
  * @link_events: link changes the backend reported, see
  *	smartio_adapter_link_event()
@@ -141,6 +143,7 @@ struct smartio_adapter {
 	unsigned int nr_slots;
 	struct smartio_again again[SMARTIO_MAX_AGAIN];
 	unsigned int nr_again;
+	bool new_bridge;
 	bool link_was_up;
 	atomic_t link_events;
 	unsigned int link_events_seen;
@@ -264,6 +267,7 @@ bool smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn,
 			bool *powered);
 void smartio_slots_walk_start(struct smartio_adapter *adapter);
 void smartio_slots_walk_end(struct smartio_adapter *adapter);
+bool smartio_slots_add_bridges(struct smartio_adapter *adapter);
 int smartio_slot_release_hold(struct smartio_adapter *adapter, u8 bus,
 			      u8 devfn);
 int smartio_slots_show(struct smartio_adapter *adapter, char *buf);
@@ -290,6 +294,10 @@ void smartio_host_sriov_off(struct pci_dev *pdev, bool gone);
 void smartio_host_quiesce(struct smartio_adapter *adapter, u8 bus, u8 devfn);
 bool smartio_host_stale(struct smartio_adapter *adapter);
 void smartio_host_forget(struct smartio_adapter *adapter);
+bool smartio_host_knows(struct smartio_adapter *adapter, u8 bus, u8 devfn);
+bool smartio_host_slot_add(struct smartio_adapter *adapter, u8 bus, u8 devfn);
+void smartio_host_slot_remove(struct smartio_adapter *adapter, u8 bus,
+			      u8 devfn);
 void smartio_host_pci_event(struct pci_dev *pdev, unsigned long action);
 bool smartio_host_bar_fits(struct smartio_adapter *adapter, u8 bus, u64 size,
 			   unsigned long flags);

@@ -873,6 +873,8 @@ static void smartio_scan_bus(struct smartio_adapter *adapter, u8 bus,
 							   &powered);
 				sec = smartio_scan_read(adapter, bus, devfn,
 							PCI_SECONDARY_BUS, 1);
+				if (!smartio_host_knows(adapter, bus, devfn))
+					adapter->new_bridge = true;
 				if (below && sec > bus &&
 				    sec <= adapter->info.bus_end)
 					smartio_scan_bus(adapter, sec, visited,
@@ -948,6 +950,7 @@ static int smartio_walk(struct smartio_adapter *adapter, bool pool)
 	if (!visited)
 		return -ENOMEM;
 	smartio_slots_walk_start(adapter);
+	adapter->new_bridge = false;
 	smartio_scan_bus(adapter, adapter->info.bus_start, visited, 0, pool,
 			 false);
 	smartio_slots_walk_end(adapter);
@@ -988,6 +991,10 @@ void smartio_scan_adapter(struct smartio_adapter *adapter,
 	list_for_each_entry(fdev, &adapter->fdevs, node)
 		fdev->seen = false;
 	if (smartio_walk(adapter, true))
+		return;
+	/* A bridge hot-added into a slot is numbered now: walk below it. */
+	if (adapter->new_bridge && smartio_slots_add_bridges(adapter) &&
+	    smartio_walk(adapter, true))
 		return;
 
 	list_for_each_entry_safe(fdev, tmp, &adapter->fdevs, node)

@@ -255,6 +255,161 @@ void smartio_host_forget(struct smartio_adapter *adapter)
 }
 
 /**
+ * smartio_host_knows() - whether the PCI core has a remote function
+ * @adapter: the adapter
+ * @bus: remote bus number
+ * @devfn: remote device/function
+ *
+ * Reads no configuration space. The caller holds the rescan lock.
+ *
+ * Return: true if it is a device of the synthetic domain, or if the
+ * adapter has no host bridge.
+ */
+bool smartio_host_knows(struct smartio_adapter *adapter, u8 bus, u8 devfn)
+{
+	struct pci_bus *pbus;
+	struct pci_dev *dev;
+
+	if (!adapter->host)
+		return true;
+	pbus = pci_find_bus(adapter->host->sysdata.domain, bus);
+	if (!pbus)
+		return false;
+	list_for_each_entry(dev, &pbus->devices, bus_list)
+		if (dev->devfn == devfn)
+			return true;
+	return false;
+}
+
+/* The lowest bus number of @bus's range that no bus of the domain uses. */
+static int smartio_host_free_busnr(struct pci_bus *bus)
+{
+	int nr;
+
+	for (nr = bus->busn_res.start; nr <= bus->busn_res.end; nr++)
+		if (!pci_find_bus(pci_domain_nr(bus), nr))
+			return nr;
+	return -ENOSPC;
+}
+
+/*
+ * Numbers the buses of a bridge that arrived behind a slot, from the
+ * slot's range (the range of @bridge's bus) only: the buses beside the
+ * slot belong to other ports. Nothing numbered it at boot, so the PCI
+ * core does, in its two passes: numbers the bridge already has, if any,
+ * then new ones for the rest. Bridges below it are numbered alike, each
+ * with only the buses found behind it: unlike pciehp, no spare numbers are
+ * set aside for the hot-plug ports of a switch that arrived.
+ */
+static bool smartio_host_add_bridge(struct smartio_adapter *adapter,
+				    struct pci_dev *bridge)
+{
+	struct pci_bus *parent = bridge->bus;
+	int nr = smartio_host_free_busnr(parent);
+
+	if (nr >= 0) {
+		nr = pci_scan_bridge(parent, bridge, nr - 1, 0);
+		pci_scan_bridge(parent, bridge, nr, 1);
+	}
+	if (bridge->subordinate)
+		return true;
+	dev_warn(&adapter->dev,
+		 "bridge %s: no bus number left in the slot's %pR, the devices behind it are not used\n",
+		 pci_name(bridge), &parent->busn_res);
+	return false;
+}
+
+/**
+ * smartio_host_slot_add() - enumerate bridges that arrived behind a slot
+ * @adapter: the adapter, with its host bridge
+ * @bus: bus of the slot's port
+ * @devfn: device/function of the slot's port
+ *
+ * The first enumeration only saw the bridges present then: a switch (or
+ * any bridge) hot-added into a slot is added to the PCI core here, its
+ * buses numbered from the slot's range, so that the walk of the remote
+ * tree can go below it and smartio_host_attach() finds the bus of an
+ * endpoint behind it. Endpoints stay invisible, so the new bridges' windows
+ * are sized for what the PCI core sees; a borrow re-sizes them if a BAR
+ * does not fit (see smartio_grow_windows()). The caller holds the rescan
+ * lock and smartio_lock.
+ *
+ * Return: true if a bridge was added: the remote tree has new buses.
+ */
+bool smartio_host_slot_add(struct smartio_adapter *adapter, u8 bus, u8 devfn)
+{
+	struct pci_dev *port, *dev, *tmp;
+	bool added = false;
+	struct pci_bus *sec;
+
+	if (!adapter->host)
+		return false;
+	port = pci_get_domain_bus_and_slot(adapter->host->sysdata.domain, bus,
+					   devfn);
+	if (!port)
+		return false;
+	sec = port->subordinate;
+	/* Known already, or nothing new the PCI core may see (endpoints). */
+	if (!sec || !list_empty(&sec->devices) ||
+	    !pci_scan_slot(sec, PCI_DEVFN(0, 0)))
+		goto out;
+	list_for_each_entry_safe(dev, tmp, &sec->devices, bus_list) {
+		if (!pci_is_bridge(dev))
+			continue;
+		if (smartio_host_add_bridge(adapter, dev)) {
+			added = true;
+			continue;
+		}
+		/*
+		 * A bridge without buses must not reach a driver: shpchp
+		 * dereferences the secondary bus it does not have.
+		 */
+		pci_stop_and_remove_bus_device(dev);
+	}
+	if (list_empty(&sec->devices))
+		goto out;
+	pci_assign_unassigned_bus_resources(sec);
+	pcie_bus_configure_settings(sec);
+	pci_bus_add_devices(sec);
+	dev_info(&adapter->dev, "bridges behind slot %s added\n",
+		 pci_name(port));
+out:
+	pci_dev_put(port);
+	return added;
+}
+
+/**
+ * smartio_host_slot_remove() - remove the PCI core's view behind a slot
+ * @adapter: the adapter
+ * @bus: bus of the slot's port
+ * @devfn: device/function of the slot's port
+ *
+ * For a slot powered off or emptied, once its borrowed devices are
+ * returned: the bridges that arrived with the card (and their buses) go,
+ * so that nothing in the domain points at hardware that is gone, and the
+ * next card in the slot is enumerated anew. The caller holds the rescan
+ * lock and smartio_lock.
+ */
+void smartio_host_slot_remove(struct smartio_adapter *adapter, u8 bus,
+			      u8 devfn)
+{
+	struct pci_dev *port, *dev, *tmp;
+
+	if (!adapter->host)
+		return;
+	port = pci_get_domain_bus_and_slot(adapter->host->sysdata.domain, bus,
+					   devfn);
+	if (!port)
+		return;
+	if (port->subordinate)
+		list_for_each_entry_safe_reverse(dev, tmp,
+						 &port->subordinate->devices,
+						 bus_list)
+			pci_stop_and_remove_bus_device(dev);
+	pci_dev_put(port);
+}
+
+/**
  * smartio_host_pci_event() - runtime PM and slot interrupts of remote bridges
  * @pdev: a PCI device being added or deleted
  * @action: the PCI bus notifier action

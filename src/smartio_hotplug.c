@@ -363,6 +363,34 @@ static bool smartio_slot_has(struct smartio_slot *slot,
 	return fdev->bus >= slot->sec && fdev->bus <= slot->sub;
 }
 
+/**
+ * smartio_slots_add_bridges() - enumerate bridges that arrived in slots
+ * @adapter: the adapter, its tree just walked
+ *
+ * For a walk that met a bridge the PCI core does not have: a card with a
+ * bridge (a switch) put into a slot has no bus numbers yet, so the walk
+ * stopped at it; the PCI core numbers it from the slot's range (see
+ * smartio_host_slot_add()). Held slots, and slots whose power-off is
+ * pending, are left alone. Called under the rescan lock and smartio_lock.
+ *
+ * Return: true if a bridge was added and the tree must be walked again.
+ */
+bool smartio_slots_add_bridges(struct smartio_adapter *adapter)
+{
+	bool added = false;
+	unsigned int i;
+
+	lockdep_assert_held(&smartio_lock);
+	for (i = 0; i < adapter->nr_slots; i++) {
+		struct smartio_slot *slot = &adapter->slots[i];
+
+		if (slot->held || slot->pending)
+			continue;
+		added |= smartio_host_slot_add(adapter, slot->bus, slot->devfn);
+	}
+	return added;
+}
+
 /* Takes the devices behind @slot (all of them with a NULL slot) out. */
 static void smartio_release(struct smartio_adapter *adapter,
 			    struct smartio_slot *slot,
@@ -380,6 +408,9 @@ static void smartio_release(struct smartio_adapter *adapter,
 			smartio_detach(fdev, how == SMARTIO_GONE);
 		smartio_fdev_drop(fdev, dead);
 	}
+	/* The bridges that came with the card go with it. */
+	if (slot)
+		smartio_host_slot_remove(adapter, slot->bus, slot->devfn);
 }
 
 static bool smartio_slot_busy(struct smartio_adapter *adapter,

@@ -543,6 +543,26 @@ smartio_emul_slot_new(struct smartio_emul *emul, unsigned int bus,
 }
 
 /*
+ * Latches @sta in the entry of the port @bus/@devfn (see
+ * smartio_emul_slot_new()). Returns @count, or the error.
+ */
+static ssize_t smartio_emul_latch(struct smartio_emul *emul, unsigned int bus,
+				  unsigned int rel, u8 devfn, u8 exp, bool latch,
+				  u16 sta, size_t count)
+{
+	struct smartio_emul_slot *slot;
+	unsigned long flags;
+	int ret = 0;
+
+	raw_spin_lock_irqsave(&emul->slot_lock, flags);
+	slot = smartio_emul_slot_new(emul, bus, rel, devfn, exp, latch, &ret);
+	if (slot)
+		slot->sta |= sta;
+	raw_spin_unlock_irqrestore(&emul->slot_lock, flags);
+	return slot ? count : ret;
+}
+
+/*
  * Test only: "echo 82:01.0 > attention_button" presses the attention
  * button of the slot of that port without QEMU's device_del, and models
  * the slot's power until it is powered on again, so the card stays in
@@ -553,9 +573,7 @@ static ssize_t smartio_emul_button_write(struct file *file,
 					 size_t count, loff_t *ppos)
 {
 	struct smartio_emul *emul = file->private_data;
-	struct smartio_emul_slot *slot;
 	unsigned int bus, rel;
-	unsigned long flags;
 	int ret;
 	u8 devfn, exp;
 
@@ -564,12 +582,8 @@ static ssize_t smartio_emul_button_write(struct file *file,
 				&rel, &devfn, &exp);
 	if (ret)
 		return ret;
-	raw_spin_lock_irqsave(&emul->slot_lock, flags);
-	slot = smartio_emul_slot_new(emul, bus, rel, devfn, exp, false, &ret);
-	if (slot)
-		slot->sta |= PCI_EXP_SLTSTA_ABP;
-	raw_spin_unlock_irqrestore(&emul->slot_lock, flags);
-	return slot ? count : ret;
+	return smartio_emul_latch(emul, bus, rel, devfn, exp, false,
+				  PCI_EXP_SLTSTA_ABP, count);
 }
 
 static const struct file_operations smartio_emul_button_fops = {
@@ -591,9 +605,7 @@ static ssize_t smartio_emul_link_flap_write(struct file *file,
 					    size_t count, loff_t *ppos)
 {
 	struct smartio_emul *emul = file->private_data;
-	struct smartio_emul_slot *slot;
 	unsigned int bus, rel;
-	unsigned long flags;
 	void __iomem *ctl;
 	int ret;
 	u8 devfn, exp;
@@ -607,12 +619,8 @@ static ssize_t smartio_emul_link_flap_write(struct file *file,
 	usleep_range(2000, 3000);
 	writew(readw(ctl) & ~PCI_BRIDGE_CTL_BUS_RESET, ctl);
 	msleep(100);
-	raw_spin_lock_irqsave(&emul->slot_lock, flags);
-	slot = smartio_emul_slot_new(emul, bus, rel, devfn, exp, true, &ret);
-	if (slot)
-		slot->sta |= PCI_EXP_SLTSTA_DLLSC;
-	raw_spin_unlock_irqrestore(&emul->slot_lock, flags);
-	return slot ? count : ret;
+	return smartio_emul_latch(emul, bus, rel, devfn, exp, true,
+				  PCI_EXP_SLTSTA_DLLSC, count);
 }
 
 static const struct file_operations smartio_emul_link_flap_fops = {

@@ -208,7 +208,7 @@ borrow class=0108*" ]
 
 @test "a link blip shorter than a poll still removes the borrowed device, which is borrowed again" {
 	gexec 'echo 0 > /sys/bus/smartio/autoborrow_transparent; echo 1 > /sys/bus/smartio/scan'
-	run gexec "$wait_blk; echo 1 > /sys/bus/smartio/devices/83000/borrow && wait_blk 83000 >/dev/null && dmesg | grep -c '83000: borrowed as'; dmesg | grep -c 'adapter0: link .*: removing its devices'"
+	run gexec "$wait_blk; echo 1 > /sys/bus/smartio/devices/83000/borrow && wait_blk 83000 >/dev/null && dmesg | grep -c '83000: borrowed as'; dmesg | grep -c 'adapter0: link .*: removing its devices' || true"
 	[ "$status" -eq 0 ]
 	before=${lines[-2]} removed=${lines[-1]}
 	# With a one-minute poll only the link event can tell the watcher.

@@ -49,7 +49,7 @@ teardown_file() {
 @test "a chassis power cycle under a mounted, borrowed NVMe: it is removed, the tree enumerated again, and borrowed again" {
 	run gx "$GUEST_FNS; smartio_tool scan >/dev/null; smartio_tool borrow --no-wait 83000 >/dev/null && b=\$(wait_blk 83000) &&
 		mkfs.ext4 -F -q \$b && mkdir -p /mnt/rs && mount \$b /mnt/rs && echo data > /mnt/rs/f && sync && echo mounted
-		dmesg | grep -c '83000: the same device answers again'"
+		dmesg | grep -c '83000: the same device answers again' || true"
 	[ "$status" -eq 0 ]
 	[ "${lines[-2]}" = mounted ]
 	again=${lines[-1]}
@@ -76,7 +76,7 @@ teardown_file() {
 @test "a link flap of a slot under a borrowed NVMe: its driver lets go of the reset card, which is borrowed again" {
 	run gx "$GUEST_FNS; smartio_tool borrow --no-wait 83000 >/dev/null && b=\$(wait_blk 83000) &&
 		mkfs.ext4 -F -q \$b && mkdir -p /mnt/rs && mount \$b /mnt/rs && echo flap > /mnt/rs/f && umount /mnt/rs &&
-		dmesg | grep -c '83000: borrowed as'"
+		dmesg | grep -c '83000: borrowed as' || true"
 	[ "$status" -eq 0 ]
 	before=${lines[-1]}
 	run gx "echo 82:00.0 > $DBG/link_flap && for i in \$(seq 150); do

@@ -119,9 +119,6 @@ struct smartio_again {
  * @dead: unregistered; nothing new starts on it (smartio_lock)
  * @gone: the backend is gone; read under smartio_srcu by every call of @ops
  * @watch: the hot-plug watcher, polling the slots and the link
- * @slot_irqs: remote ports whose hot-plug interrupt kicks @watch
- *	(@slot_irq_lock)
- * @slot_irq_lock: protects @slot_irqs; taken by the PCI bus notifier
  * @attach_work: creates the host bridge in lock order, see smartio_core.c
  * @teardown_work: removes the host bridge and the pool after unregistration
  */
@@ -151,8 +148,6 @@ struct smartio_adapter {
 	bool dead;
 	bool gone;
 	struct delayed_work watch;
-	struct list_head slot_irqs;
-	struct mutex slot_irq_lock;	/* protects slot_irqs */
 	struct work_struct attach_work;
 	struct work_struct teardown_work;
 };
@@ -274,8 +269,9 @@ int smartio_slots_show(struct smartio_adapter *adapter, char *buf);
 void smartio_watch_init(struct smartio_adapter *adapter);
 void smartio_slot_irq_bound(struct smartio_adapter *adapter,
 			    struct pci_dev *port);
-void smartio_slot_irq_unbind(struct smartio_adapter *adapter,
-			     struct pci_dev *port);
+void smartio_slot_irq_unbind(struct pci_dev *port);
+int smartio_slot_irqs_init(void);
+void smartio_slot_irqs_exit(void);
 void smartio_watch_start(struct smartio_adapter *adapter);
 
 /* smartio_host.c */

@@ -2024,13 +2024,18 @@ static int __init smartio_init(void)
 		ret = PTR_ERR(smartio_root);
 		goto unregister_bus;
 	}
-	ret = bus_register_notifier(&pci_bus_type, &smartio_pci_nb);
+	ret = smartio_slot_irqs_init();
 	if (ret)
 		goto unregister_root;
+	ret = bus_register_notifier(&pci_bus_type, &smartio_pci_nb);
+	if (ret)
+		goto exit_slot_irqs;
 	smartio_debugfs = debugfs_create_dir("smartio", NULL);
 	pr_info("smartio %s loaded\n", SMARTIO_VERSION);
 	return 0;
 
+exit_slot_irqs:
+	smartio_slot_irqs_exit();
 unregister_root:
 	root_device_unregister(smartio_root);
 unregister_bus:
@@ -2051,6 +2056,7 @@ static void __exit smartio_exit(void)
 	wait_var_event(&smartio_live, !atomic_read(&smartio_live));
 	debugfs_remove_recursive(smartio_debugfs);
 	bus_unregister_notifier(&pci_bus_type, &smartio_pci_nb);
+	smartio_slot_irqs_exit();
 	root_device_unregister(smartio_root);
 	bus_unregister(&smartio_bus_type);
 	smartio_bus_wait_released();

@@ -439,7 +439,7 @@ void smartio_host_pci_event(struct pci_dev *pdev, unsigned long action)
 		smartio_slot_irq_bound(adapter, pdev);
 		break;
 	case BUS_NOTIFY_UNBIND_DRIVER:
-		smartio_slot_irq_unbind(adapter, pdev);
+		smartio_slot_irq_unbind(pdev);
 		break;
 	case BUS_NOTIFY_DEL_DEVICE:
 		pm_runtime_put_noidle(&pdev->dev);

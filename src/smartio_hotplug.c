@@ -20,6 +20,7 @@
 #include <linux/minmax.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/reboot.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/sysfs.h>
@@ -699,13 +700,11 @@ static void smartio_watch(struct work_struct *work)
 void smartio_watch_init(struct smartio_adapter *adapter)
 {
 	INIT_DELAYED_WORK(&adapter->watch, smartio_watch);
-	INIT_LIST_HEAD(&adapter->slot_irqs);
-	mutex_init(&adapter->slot_irq_lock);
 }
 
 /**
  * struct smartio_slot_irq - the hot-plug interrupt of one remote port
- * @node: entry in &smartio_adapter.slot_irqs
+ * @node: entry in smartio_slot_irqs
  * @adapter: the adapter whose watcher it kicks
  * @port: the port, a bridge in the synthetic domain
  * @irq: its Linux interrupt number
@@ -719,6 +718,10 @@ struct smartio_slot_irq {
 
 #define SMARTIO_SLOT_IRQ_EVENTS	(PCI_EXP_SLTCTL_ABPE | PCI_EXP_SLTCTL_PDCE | \
 				 PCI_EXP_SLTCTL_DLLSCE | PCI_EXP_SLTCTL_HPIE)
+
+static DEFINE_MUTEX(smartio_slot_irq_lock);
+static LIST_HEAD(smartio_slot_irqs);	/* smartio_slot_irq_lock */
+static bool smartio_slot_irqs_off;	/* smartio_slot_irq_lock */
 
 /* The watcher handles the event: it reads and clears Slot Status itself. */
 static irqreturn_t smartio_slot_isr(int irq, void *data)
@@ -767,15 +770,22 @@ void smartio_slot_irq_bound(struct smartio_adapter *adapter,
 	ret = request_irq(si->irq, smartio_slot_isr, 0, "smartio-slot", si);
 	if (ret)
 		goto free_vectors;
+	mutex_lock(&smartio_slot_irq_lock);
+	if (smartio_slot_irqs_off) {
+		mutex_unlock(&smartio_slot_irq_lock);
+		ret = -ESHUTDOWN;
+		goto free_irq;
+	}
 	/* The MSI is a write upstream: the port must master the bus. */
 	pci_set_master(port);
 	pcie_capability_set_word(port, PCI_EXP_SLTCTL, SMARTIO_SLOT_IRQ_EVENTS);
-	mutex_lock(&adapter->slot_irq_lock);
-	list_add_tail(&si->node, &adapter->slot_irqs);
-	mutex_unlock(&adapter->slot_irq_lock);
+	list_add_tail(&si->node, &smartio_slot_irqs);
+	mutex_unlock(&smartio_slot_irq_lock);
 	pci_dbg(port, "smartio: slot events by interrupt %d\n", si->irq);
 	return;
 
+free_irq:
+	free_irq(si->irq, si);
 free_vectors:
 	pci_free_irq_vectors(port);
 free_si:
@@ -794,28 +804,70 @@ static void smartio_slot_irq_free(struct smartio_slot_irq *si)
 
 /**
  * smartio_slot_irq_unbind() - give a remote port's interrupt back
- * @adapter: the adapter
- * @port: a bridge of its synthetic domain whose driver is about to unbind
+ * @port: a bridge of a synthetic domain whose driver is about to unbind
  *
  * Before the port driver's remove, which frees the port's vectors.
  * Called from the PCI bus notifier.
  */
-void smartio_slot_irq_unbind(struct smartio_adapter *adapter,
-			     struct pci_dev *port)
+void smartio_slot_irq_unbind(struct pci_dev *port)
 {
 	struct smartio_slot_irq *si, *found = NULL;
 
-	mutex_lock(&adapter->slot_irq_lock);
-	list_for_each_entry(si, &adapter->slot_irqs, node) {
+	mutex_lock(&smartio_slot_irq_lock);
+	list_for_each_entry(si, &smartio_slot_irqs, node) {
 		if (si->port == port) {
 			list_del(&si->node);
 			found = si;
 			break;
 		}
 	}
-	mutex_unlock(&adapter->slot_irq_lock);
+	mutex_unlock(&smartio_slot_irq_lock);
 	if (found)
 		smartio_slot_irq_free(found);
+}
+
+/*
+ * At power-off or reboot the port driver's shutdown frees the ports'
+ * vectors with no unbind before it: give them all back first, and take
+ * no new ones.
+ */
+static int smartio_slot_irqs_reboot(struct notifier_block *nb,
+				    unsigned long action, void *data)
+{
+	struct smartio_slot_irq *si, *tmp;
+	LIST_HEAD(all);
+
+	mutex_lock(&smartio_slot_irq_lock);
+	smartio_slot_irqs_off = true;
+	list_splice_init(&smartio_slot_irqs, &all);
+	mutex_unlock(&smartio_slot_irq_lock);
+	list_for_each_entry_safe(si, tmp, &all, node)
+		smartio_slot_irq_free(si);
+	return NOTIFY_DONE;
+}
+
+static struct notifier_block smartio_slot_irqs_nb = {
+	.notifier_call = smartio_slot_irqs_reboot,
+};
+
+/**
+ * smartio_slot_irqs_init() - module init of the slot interrupts
+ *
+ * Return: 0 or a negative errno.
+ */
+int smartio_slot_irqs_init(void)
+{
+	return register_reboot_notifier(&smartio_slot_irqs_nb);
+}
+
+/**
+ * smartio_slot_irqs_exit() - module exit of the slot interrupts
+ *
+ * Every adapter is gone, and with it every port's interrupt.
+ */
+void smartio_slot_irqs_exit(void)
+{
+	unregister_reboot_notifier(&smartio_slot_irqs_nb);
 }
 
 /**

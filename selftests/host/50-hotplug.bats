@@ -208,20 +208,21 @@ borrow class=0108*" ]
 
 @test "a link blip shorter than a poll still removes the borrowed device, which is borrowed again" {
 	gexec 'echo 0 > /sys/bus/smartio/autoborrow_transparent; echo 1 > /sys/bus/smartio/scan'
-	run gexec "$wait_blk; echo 1 > /sys/bus/smartio/devices/83000/borrow && wait_blk 83000 >/dev/null && dmesg | grep -c '83000: borrowed as'; dmesg | grep -c 'adapter0: link .*: removing its devices' || true"
+	run gexec "$wait_blk; echo 1 > /sys/bus/smartio/devices/83000/borrow && wait_blk 83000"
 	[ "$status" -eq 0 ]
-	before=${lines[-2]} removed=${lines[-1]}
 	# With a one-minute poll only the link event can tell the watcher.
+	# Messages are counted after a mark: the kernel's log buffer wraps.
 	run gexec "P=/sys/module/smartio/parameters/hotplug_poll_ms; echo 60000 > \$P; sleep 1
+		M=smartio-blip-$RANDOM$RANDOM; echo \$M > /dev/kmsg; since() { dmesg | sed -n \"/\$M/,\\\$p\"; }
 		L=/sys/kernel/debug/smartio/adapter0/link_down; echo 1 > \$L; echo 0 > \$L
-		for i in \$(seq 50); do [ \$(dmesg | grep -c '83000: borrowed as') -gt $before ] && break; sleep 0.1; done
+		for i in \$(seq 50); do since | grep -q '83000: borrowed as' && break; sleep 0.1; done
 		echo 200 > \$P; cat /sys/bus/smartio/devices/83000/state
-		dmesg | grep -c 'adapter0: link .*: removing its devices'; dmesg | grep -c '83000: borrowed as'"
+		since | grep -c 'adapter0: link .*: removing its devices'; since | grep -c '83000: borrowed as'"
 	echo "$output"
 	# Removed (a new local PCI device, its driver started afresh) and borrowed again.
 	[ "${lines[0]}" = borrowed ]
-	[ "${lines[1]}" -gt "$removed" ]
-	[ "${lines[2]}" -gt "$before" ]
+	[ "${lines[1]}" -ge 1 ]
+	[ "${lines[2]}" -ge 1 ]
 	run gexec "$wait_blk; b=\$(wait_blk 83000) && dd if=\$b of=/dev/null bs=64k count=16 2>&1 && echo 1 > /sys/bus/smartio/devices/83000/return"
 	[ "$status" -eq 0 ]
 }

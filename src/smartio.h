@@ -241,6 +241,7 @@ void smartio_scan_write(struct smartio_adapter *adapter, u8 bus, u8 devfn,
 bool smartio_link_up(struct smartio_adapter *adapter);
 void smartio_scan_adapter(struct smartio_adapter *adapter,
 			  struct list_head *dead, bool only_new);
+void smartio_pdev_set_gone(struct pci_dev *pdev);
 int smartio_detach(struct smartio_fdev *fdev, bool gone);
 void smartio_detach_again(struct smartio_fdev *fdev);
 void smartio_again_forget(struct smartio_adapter *adapter, u8 sec, u8 sub);

@@ -221,7 +221,7 @@ static struct pci_dev *smartio_fdev_pdev(struct smartio_fdev *fdev)
  * What the PCI core's pci_dev_set_disconnected() does, without the device
  * lock (a probe stuck on the dead device may hold it) and in any context.
  */
-static void smartio_pdev_set_gone(struct pci_dev *pdev)
+void smartio_pdev_set_gone(struct pci_dev *pdev)
 {
 	WRITE_ONCE(pdev->error_state, pci_channel_io_perm_failure);
 }

@@ -994,8 +994,7 @@ void smartio_host_sriov_off(struct pci_dev *pdev, bool gone)
 	if (gone) {
 		while ((vf = pci_get_device(PCI_ANY_ID, PCI_ANY_ID, vf)))
 			if (vf->is_virtfn && pci_physfn(vf) == pdev)
-				WRITE_ONCE(vf->error_state,
-					   pci_channel_io_perm_failure);
+				smartio_pdev_set_gone(vf);
 	}
 
 	device_lock(&pdev->dev);

@@ -332,11 +332,12 @@ bool smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn,
 		memset(slot, 0, sizeof(*slot));
 		slot->bus = bus;
 		slot->devfn = devfn;
+		slot->exp = exp;
 		/*
 		 * Changes latched before this walk found the slot are not of
 		 * the devices it finds now; a button press still counts.
 		 */
-		smartio_scan_write(adapter, bus, devfn, exp + PCI_EXP_SLTSTA, 2,
+		smartio_slot_write(adapter, slot, PCI_EXP_SLTSTA,
 				   PCI_EXP_SLTSTA_PDC | PCI_EXP_SLTSTA_DLLSC);
 	}
 	slot->seen = true;

@@ -55,14 +55,30 @@ struct smartio_window {
 	resource_size_t offset;
 };
 
-/*
- * DMA and MSI: an adapter carries the DMA and MSI writes of its remote
- * devices upstream under the devices' own requester IDs, as the emulated
- * adapter and transparent adapters do. While an IOMMU translates the
- * adapter's own device, those IDs have no IOMMU context, so smartio
- * refuses to borrow (EOPNOTSUPP). Requester-ID translation to the
- * adapter's ID and inbound windows (NTB adapters) are not supported yet.
+/**
+ * enum smartio_dma_ids - the requester ID of remote devices' DMA and MSI
+ * @SMARTIO_DMA_OWN_IDS: the adapter passes the remote devices' own
+ *	requester IDs upstream, as transparent adapters and the emulated
+ *	adapter do. No IOMMU has a context for them: while an IOMMU
+ *	translates the adapter's own device, smartio refuses to borrow
+ *	(EOPNOTSUPP).
+ * @SMARTIO_DMA_ADAPTER_ID: the adapter rewrites them to the requester ID
+ *	of its own PCI function, the @parent of smartio_adapter_register(),
+ *	as NTB adapters do. smartio makes that function the DMA alias of the
+ *	synthetic domain (on x86 the VMD mechanism of struct pci_sysdata) and
+ *	gives the domain that function's MSI domain, so that the IOMMU maps
+ *	DMA and remaps MSIs of borrowed devices in the adapter's context.
+ *	Where the IOMMU does not take the alias, borrow fails with
+ *	EOPNOTSUPP.
+ *
+ * Remote devices reach local memory 1:1 (a remote bus address is the local
+ * DMA address): an inbound window that covers less, or moves addresses,
+ * is not supported yet.
  */
+enum smartio_dma_ids {
+	SMARTIO_DMA_OWN_IDS,
+	SMARTIO_DMA_ADAPTER_ID,
+};
 
 /**
  * struct smartio_adapter_info - what a backend describes at registration
@@ -72,6 +88,7 @@ struct smartio_window {
  * @bus_end: last remote bus number behind the adapter
  * @nr_windows: number of valid entries in @windows
  * @windows: the aperture
+ * @dma_ids: the requester ID remote devices' DMA and MSI writes carry
  */
 struct smartio_adapter_info {
 	const char *backend;
@@ -79,6 +96,7 @@ struct smartio_adapter_info {
 	u8 bus_end;
 	unsigned int nr_windows;
 	struct smartio_window windows[SMARTIO_MAX_WINDOWS];
+	enum smartio_dma_ids dma_ids;
 };
 
 struct smartio_adapter *

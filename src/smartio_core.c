@@ -523,17 +523,19 @@ static void smartio_fdev_reset(struct smartio_fdev *fdev)
 }
 
 /*
- * The adapters smartio supports pass the DMA and MSI writes of their remote
- * devices upstream under the devices' own requester IDs. An IOMMU that
- * translates the adapter's device has no context for those IDs and blocks
- * them (DMAR faults, a driver timing out), and smartio maps none for them
- * yet: refuse the borrow instead.
+ * An adapter that passes its remote devices' own requester IDs upstream:
+ * an IOMMU that translates the adapter's device has no context for those
+ * IDs and blocks them (DMAR faults, a driver timing out). Refuse the borrow
+ * instead. For an adapter that rewrites them to its own ID, the synthetic
+ * domain has the adapter's device as its DMA alias; smartio_host_attach()
+ * checks that the IOMMU took it.
  */
 static int smartio_dma_check(struct smartio_fdev *fdev)
 {
 	struct device *backend_dev = fdev->adapter->backend_dev;
 
-	if (!device_iommu_mapped(backend_dev))
+	if (fdev->adapter->info.dma_ids == SMARTIO_DMA_ADAPTER_ID ||
+	    !device_iommu_mapped(backend_dev))
 		return 0;
 	dev_warn(&fdev->dev, "not borrowed: the IOMMU translating %s would block the DMA and MSI of the devices behind it\n",
 		 dev_name(backend_dev));
@@ -579,6 +581,9 @@ static int smartio_borrow_locked(struct smartio_fdev *fdev)
 	if (IS_ERR(pdev)) {
 		if (PTR_ERR(pdev) == -ENOSPC)
 			smartio_report_nospace(fdev);
+		if (PTR_ERR(pdev) == -EOPNOTSUPP)
+			dev_warn(&fdev->dev, "not borrowed: the IOMMU translating %s does not take it as its DMA alias\n",
+				 dev_name(adapter->backend_dev));
 		return PTR_ERR(pdev);
 	}
 

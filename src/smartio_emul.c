@@ -96,6 +96,11 @@ module_param(link_down_at_probe, bool, 0444);
 MODULE_PARM_DESC(link_down_at_probe,
 		 "Test only: bind each adapter with its link down, as a real adapter whose cable or chassis is not up yet; debugfs link_down brings it up (default: 0)");
 
+static bool adapter_id;
+module_param(adapter_id, bool, 0444);
+MODULE_PARM_DESC(adapter_id,
+		 "Test only: describe each adapter as one that rewrites requester IDs to its own PCI function's. QEMU does not: with an IOMMU, DMA and MSI of borrowed devices then fault. Tests smartio's DMA alias (default: 0)");
+
 static void __iomem *smartio_emul_addr(void __iomem *ecam, unsigned int bus,
 				       unsigned int devfn, int where)
 {
@@ -859,6 +864,8 @@ static int smartio_emul_probe(struct pci_dev *pdev,
 
 	info.bus_start = emul->bus_start;
 	info.bus_end = emul->bus_end;
+	if (adapter_id)
+		info.dma_ids = SMARTIO_DMA_ADAPTER_ID;
 	/* Fault injection: the adapter is bound with its link down. */
 	emul->link_down = link_down_at_probe;
 	adapter = smartio_adapter_register(&pdev->dev, &smartio_emul_ops,

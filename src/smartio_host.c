@@ -14,7 +14,9 @@
 
 #include <linux/bitmap.h>
 #include <linux/idr.h>
+#include <linux/iommu.h>
 #include <linux/ioport.h>
+#include <linux/msi.h>
 #include <linux/pci.h>
 #include <linux/pm_runtime.h>
 #include <linux/slab.h>
@@ -23,7 +25,8 @@
 
 /**
  * struct smartio_host - synthetic host bridge over one adapter
- * @sysdata: x86 bus sysdata; carries our PCI domain number
+ * @sysdata: x86 bus sysdata; carries our PCI domain number and, for an
+ *	adapter that rewrites requester IDs, the DMA alias (vmd_dev)
  * @adapter: the adapter whose remote tree this bridge presents
  * @bus: the root bus
  * @busn: remote bus number range of the root bus
@@ -31,6 +34,8 @@
  *	borrowed ones and the VFs their SR-IOV capabilities can create; set
  *	and cleared atomically under pci_lock_rescan_remove(), read locklessly
  *	by the config accessors
+ * @alias: the adapter's own PCI function, whose requester ID the remote
+ *	devices' DMA and MSI writes carry, or NULL; set before the root bus
  */
 struct smartio_host {
 	struct pci_sysdata sysdata;
@@ -38,6 +43,7 @@ struct smartio_host {
 	struct pci_bus *bus;
 	struct resource busn;
 	unsigned long *visible;
+	struct pci_dev *alias;
 };
 
 static DEFINE_IDA(smartio_domain_ida);
@@ -426,11 +432,22 @@ void smartio_host_slot_remove(struct smartio_adapter *adapter, u8 bus,
 void smartio_host_pci_event(struct pci_dev *pdev, unsigned long action)
 {
 	struct smartio_adapter *adapter;
+	struct smartio_host *host;
 
 	/* Child buses inherit the ops of the root bus. */
-	if (pdev->bus->ops != &smartio_pci_ops || !pci_is_bridge(pdev))
+	if (pdev->bus->ops != &smartio_pci_ops)
 		return;
-	adapter = smartio_bus_to_host(pdev->bus)->adapter;
+	host = smartio_bus_to_host(pdev->bus);
+	adapter = host->adapter;
+	/*
+	 * After the DMAR notifier (a higher priority), which gives a device of
+	 * a domain no DMAR unit covers no MSI domain at all.
+	 */
+	if (action == BUS_NOTIFY_ADD_DEVICE && host->alias)
+		dev_set_msi_domain(&pdev->dev,
+				   dev_get_msi_domain(&host->alias->dev));
+	if (!pci_is_bridge(pdev))
+		return;
 	switch (action) {
 	case BUS_NOTIFY_ADD_DEVICE:
 		pm_runtime_get_noresume(&pdev->dev);
@@ -445,6 +462,28 @@ void smartio_host_pci_event(struct pci_dev *pdev, unsigned long action)
 		pm_runtime_put_noidle(&pdev->dev);
 		break;
 	}
+}
+
+/*
+ * An adapter that rewrites requester IDs to its own: the IOMMU has to map
+ * the domain's DMA, and remap its MSIs, in the context of the adapter's
+ * function. x86 has the mechanism for VMD, which does the same:
+ * pci_real_dma_dev() returns sysdata.vmd_dev, and the IOMMU drivers and
+ * pci_for_each_dma_alias() use that device instead. Without it (a kernel
+ * built without VMD) there is no alias; an IOMMU then refuses the devices
+ * and borrowing them fails (see smartio_host_attach()).
+ */
+static void smartio_host_set_alias(struct smartio_host *host)
+{
+	struct device *dev = host->adapter->backend_dev;
+
+	if (host->adapter->info.dma_ids != SMARTIO_DMA_ADAPTER_ID ||
+	    !dev_is_pci(dev))
+		return;
+	host->alias = to_pci_dev(dev);
+#if IS_ENABLED(CONFIG_VMD)
+	host->sysdata.vmd_dev = host->alias;
+#endif
 }
 
 /**
@@ -482,6 +521,7 @@ int smartio_host_create(struct smartio_adapter *adapter)
 		goto free_bitmap;
 	host->sysdata.domain = ret;
 	host->sysdata.node = dev_to_node(adapter->backend_dev);
+	smartio_host_set_alias(host);
 
 	host->busn.name = dev_name(&adapter->dev);
 	host->busn.start = info->bus_start;
@@ -512,6 +552,11 @@ int smartio_host_create(struct smartio_adapter *adapter)
 		ret = -ENODEV;
 		goto clear_host;
 	}
+
+	/* Child buses take the MSI domain of their bridge, set at its add. */
+	if (host->alias)
+		dev_set_msi_domain(&host->bus->dev,
+				   dev_get_msi_domain(&host->alias->dev));
 
 	/* smartio, not pciehp or AER, owns the remote tree's events. */
 	bridge = to_pci_host_bridge(host->bus->bridge);
@@ -815,7 +860,8 @@ static void smartio_grow_windows(struct smartio_adapter *adapter,
  * once it can find it (see smartio_adapter_link_event()).
  *
  * Return: the PCI device with a reference held, or ERR_PTR: -ENODEV if the
- * path or the device is gone, -ENOSPC if its BARs do not fit.
+ * path or the device is gone, -ENOSPC if its BARs do not fit, -EOPNOTSUPP
+ * if an IOMMU translates the adapter's device but did not take this one.
  */
 struct pci_dev *smartio_host_attach(struct smartio_adapter *adapter,
 				    u8 bus, u8 devfn)
@@ -837,6 +883,17 @@ struct pci_dev *smartio_host_attach(struct smartio_adapter *adapter,
 	pdev = pci_scan_single_device(pbus, devfn);
 	if (!pdev)
 		goto hide;
+	/*
+	 * Its DMA would bypass the adapter's IOMMU context: the IOMMU driver
+	 * does not use the DMA alias (or there is none, see
+	 * smartio_host_set_alias()).
+	 */
+	if (device_iommu_mapped(adapter->backend_dev) &&
+	    !device_iommu_mapped(&pdev->dev)) {
+		pci_stop_and_remove_bus_device(pdev);
+		clear_bit(smartio_bdf(bus, devfn), host->visible);
+		return ERR_PTR(-EOPNOTSUPP);
+	}
 
 	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
 		struct resource *r = &pdev->resource[i];

@@ -6,6 +6,14 @@
 # its remote devices' requester IDs through, which the IOMMU has no context
 # for: before smartio refused, a borrowed NVMe got DMAR faults ("Present bit
 # in root entry is clear") and its driver gave up after a timeout.
+#
+# The last test loads the emulated adapter with adapter_id=1 (test only): it
+# then claims to rewrite requester IDs to its own function's, as NTB
+# adapters do, and smartio makes that function the DMA alias of the domain.
+# QEMU does not rewrite them, and in this guest (pci=noacpi) bus 0's window
+# spans all of memory, which iommu-dma reserves in every DMA domain of a
+# bus 0 device: no device in such a domain gets an IOVA, the native NVMe
+# included. So that test checks the wiring, not DMA.
 
 load ../../host/helpers
 
@@ -45,4 +53,38 @@ setup_file() {
 	[ "${lines[0]}" = "adapter0: 1 device, 0 new, 0 gone, link up" ]
 	[ "${lines[1]}" = available ]
 	[ "${lines[2]}" = 1 ]
+}
+
+@test "an adapter that rewrites requester IDs: its domain joins the adapter's IOMMU group, MSIs are remapped, borrow goes ahead" {
+	run gexec 'rmmod smartio_emul && insmod /smartio/smartio_emul.ko adapter_id=1 && smartio_tool scan >/dev/null
+		pxb=$(basename $(readlink /sys/bus/smartio/devices/adapter0/device))
+		group=$(basename $(readlink /sys/bus/pci/devices/$pxb/iommu_group)); echo group $group
+		for d in /sys/bus/pci/devices/10000:*; do echo ${d##*/} $(basename $(readlink $d/iommu_group)); done
+		grep -c "IR-PCI-MSI.*smartio-slot" /proc/interrupts'
+	local group
+	group=$(sed -n 's/^group //p' <<< "$output")
+	[ -n "$group" ]
+	# The remote root port, the switch and its two downstream ports.
+	[ "$(grep -c "^10000:8[0-2]:..\.. $group\$" <<< "$output")" -eq 4 ]
+	[ "$(grep -c "^10000:" <<< "$output")" -eq 4 ]
+	# The slot interrupts of both downstream ports come from the remapping domain.
+	[ "${lines[-1]}" = 2 ]
+
+	# No driver: DMA cannot work here (see above), the alias is what counts.
+	run gexec 'dmesg -c > /dev/null; echo 0 > /sys/bus/pci/drivers_autoprobe
+		echo 1 > /sys/bus/smartio/devices/83000/borrow; echo borrow $?
+		cat /sys/bus/smartio/devices/83000/state
+		basename $(readlink /sys/bus/pci/devices/10000:83:00.0/iommu_group)
+		echo 1 > /sys/bus/smartio/devices/83000/return; echo return $?
+		echo 1 > /sys/bus/pci/drivers_autoprobe; dmesg'
+	[ "${lines[0]}" = "borrow 0" ]
+	[ "${lines[1]}" = borrowed ]
+	[ "${lines[2]}" = "$group" ]
+	[ "${lines[3]}" = "return 0" ]
+	[[ "$output" == *"10000:83:00.0: Adding to iommu group $group"* ]]
+	[[ "$output" != *"not borrowed"* ]]
+	[[ "$output" != *"DMAR: [DMA"* ]]
+
+	run gexec 'rmmod smartio_emul && insmod /smartio/smartio_emul.ko && smartio_tool scan'
+	[ "$status" -eq 0 ]
 }

@@ -35,7 +35,9 @@
  *	and cleared atomically under pci_lock_rescan_remove(), read locklessly
  *	by the config accessors
  * @alias: the adapter's own PCI function, whose requester ID the remote
- *	devices' DMA and MSI writes carry, or NULL; set before the root bus
+ *	devices' DMA and MSI writes carry, or NULL; set before the root bus,
+ *	with a reference: the teardown may run after the backend's device
+ *	is gone
  */
 struct smartio_host {
 	struct pci_sysdata sysdata;
@@ -480,7 +482,7 @@ static void smartio_host_set_alias(struct smartio_host *host)
 	if (host->adapter->info.dma_ids != SMARTIO_DMA_ADAPTER_ID ||
 	    !dev_is_pci(dev))
 		return;
-	host->alias = to_pci_dev(dev);
+	host->alias = pci_dev_get(to_pci_dev(dev));
 #if IS_ENABLED(CONFIG_VMD)
 	host->sysdata.vmd_dev = host->alias;
 #endif
@@ -579,6 +581,7 @@ free_resources:
 	pci_free_resource_list(&resources);
 	smartio_host_release_windows(adapter, i);
 	ida_free(&smartio_domain_ida, host->sysdata.domain);
+	pci_dev_put(host->alias);
 free_bitmap:
 	bitmap_free(host->visible);
 free_host:
@@ -611,6 +614,7 @@ void smartio_host_remove(struct smartio_adapter *adapter)
 	adapter->host = NULL;
 	smartio_host_release_windows(adapter, adapter->info.nr_windows);
 	ida_free(&smartio_domain_ida, host->sysdata.domain);
+	pci_dev_put(host->alias);
 	bitmap_free(host->visible);
 	kfree(host);
 }

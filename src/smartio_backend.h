@@ -71,9 +71,10 @@ struct smartio_window {
  *	Where the IOMMU does not take the alias, borrow fails with
  *	EOPNOTSUPP.
  *
- * Remote devices reach local memory 1:1 (a remote bus address is the local
- * DMA address): an inbound window that covers less, or moves addresses,
- * is not supported yet.
+ * Remote devices reach local memory through the adapter's inbound window
+ * 1:1 (a remote bus address is the local DMA address), up to
+ * &smartio_adapter_info.dma_limit; a window that moves addresses cannot be
+ * described.
  */
 enum smartio_dma_ids {
 	SMARTIO_DMA_OWN_IDS,
@@ -89,6 +90,10 @@ enum smartio_dma_ids {
  * @nr_windows: number of valid entries in @windows
  * @windows: the aperture
  * @dma_ids: the requester ID remote devices' DMA and MSI writes carry
+ * @dma_limit: the highest local DMA address the adapter's inbound window
+ *	reaches, or 0 if it reaches all of them. smartio makes it the bus
+ *	DMA limit of every remote device, so that DMA mappings (direct, bounced
+ *	or through the IOMMU) stay below it.
  */
 struct smartio_adapter_info {
 	const char *backend;
@@ -97,6 +102,7 @@ struct smartio_adapter_info {
 	unsigned int nr_windows;
 	struct smartio_window windows[SMARTIO_MAX_WINDOWS];
 	enum smartio_dma_ids dma_ids;
+	u64 dma_limit;
 };
 
 struct smartio_adapter *

@@ -101,6 +101,11 @@ module_param(adapter_id, bool, 0444);
 MODULE_PARM_DESC(adapter_id,
 		 "Test only: describe each adapter as one that rewrites requester IDs to its own PCI function's. QEMU does not: with an IOMMU, DMA and MSI of borrowed devices then fault. Tests smartio's DMA alias (default: 0)");
 
+static unsigned long long dma_limit;
+module_param(dma_limit, ullong, 0444);
+MODULE_PARM_DESC(dma_limit,
+		 "Test only: describe each adapter's inbound window as reaching local DMA addresses up to this one (QEMU's reaches all); 0 for all (default: 0)");
+
 static void __iomem *smartio_emul_addr(void __iomem *ecam, unsigned int bus,
 				       unsigned int devfn, int where)
 {
@@ -866,6 +871,7 @@ static int smartio_emul_probe(struct pci_dev *pdev,
 	info.bus_end = emul->bus_end;
 	if (adapter_id)
 		info.dma_ids = SMARTIO_DMA_ADAPTER_ID;
+	info.dma_limit = dma_limit;
 	/* Fault injection: the adapter is bound with its link down. */
 	emul->link_down = link_down_at_probe;
 	adapter = smartio_adapter_register(&pdev->dev, &smartio_emul_ops,

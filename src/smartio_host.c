@@ -418,7 +418,7 @@ void smartio_host_slot_remove(struct smartio_adapter *adapter, u8 bus,
 }
 
 /**
- * smartio_host_pci_event() - runtime PM and slot interrupts of remote bridges
+ * smartio_host_pci_event() - DMA, MSI, runtime PM and slot IRQs of remote devices
  * @pdev: a PCI device being added or deleted
  * @action: the PCI bus notifier action
  *
@@ -429,7 +429,9 @@ void smartio_host_slot_remove(struct smartio_adapter *adapter, u8 bus,
  * the moment it is added to the synthetic domain until it is deleted
  * (a switch hot-removed, the adapter unbound). A bridge with a hot-plug
  * slot gets the slot's interrupt while the port driver is bound, see
- * smartio_slot_irq_bound(). Called from the PCI bus notifier.
+ * smartio_slot_irq_bound(). Every remote device gets, as it is added, the
+ * adapter's MSI domain if the adapter rewrites requester IDs, and the
+ * limit of its inbound window. Called from the PCI bus notifier.
  */
 void smartio_host_pci_event(struct pci_dev *pdev, unsigned long action)
 {
@@ -448,6 +450,9 @@ void smartio_host_pci_event(struct pci_dev *pdev, unsigned long action)
 	if (action == BUS_NOTIFY_ADD_DEVICE && host->alias)
 		dev_set_msi_domain(&pdev->dev,
 				   dev_get_msi_domain(&host->alias->dev));
+	/* Before a driver maps anything: no DMA beyond the inbound window. */
+	if (action == BUS_NOTIFY_ADD_DEVICE && adapter->info.dma_limit)
+		pdev->dev.bus_dma_limit = adapter->info.dma_limit;
 	if (!pci_is_bridge(pdev))
 		return;
 	switch (action) {

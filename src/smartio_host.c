@@ -880,7 +880,7 @@ struct pci_dev *smartio_host_attach(struct smartio_adapter *adapter,
 	struct pci_bus *pbus;
 	struct pci_dev *pdev;
 	unsigned int mask;
-	int i;
+	int i, ret;
 
 	if (!host)
 		return ERR_PTR(-ENODEV);
@@ -899,9 +899,8 @@ struct pci_dev *smartio_host_attach(struct smartio_adapter *adapter,
 	 */
 	if (device_iommu_mapped(adapter->backend_dev) &&
 	    !device_iommu_mapped(&pdev->dev)) {
-		pci_stop_and_remove_bus_device(pdev);
-		clear_bit(smartio_bdf(bus, devfn), host->visible);
-		return ERR_PTR(-EOPNOTSUPP);
+		ret = -EOPNOTSUPP;
+		goto remove;
 	}
 
 	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
@@ -917,13 +916,16 @@ struct pci_dev *smartio_host_attach(struct smartio_adapter *adapter,
 	if (!smartio_bars_assigned(pdev, mask))
 		smartio_grow_windows(adapter, pdev, mask, bars);
 	if (!smartio_bars_assigned(pdev, mask)) {
-		pci_stop_and_remove_bus_device(pdev);
-		clear_bit(smartio_bdf(bus, devfn), host->visible);
-		return ERR_PTR(-ENOSPC);
+		ret = -ENOSPC;
+		goto remove;
 	}
 	pcie_bus_configure_settings(pbus);
 	return pci_dev_get(pdev);
 
+remove:
+	pci_stop_and_remove_bus_device(pdev);
+	clear_bit(smartio_bdf(bus, devfn), host->visible);
+	return ERR_PTR(ret);
 hide:
 	clear_bit(smartio_bdf(bus, devfn), host->visible);
 	return ERR_PTR(-ENODEV);

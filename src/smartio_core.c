@@ -1857,16 +1857,35 @@ EXPORT_SYMBOL_GPL(smartio_adapter_register);
  * Once this returns, no operation of the backend is called again, so the
  * backend may free what they use; the backend must not call
  * smartio_adapter_link_event() for it any more. Every device borrowed through the
- * adapter is then removed as on a surprise removal, and the pool behind it
+ * adapter is first quiesced through the backend (memory decode and bus
+ * mastering off, marked disconnected), then removed as on a surprise
+ * removal, and the pool behind it
  * goes away, by a work item: the caller may hold the PCI rescan lock (a
  * backend's remove called by the PCI core) or not (driver unbind).
  */
 void smartio_adapter_unregister(struct smartio_adapter *adapter)
 {
+	struct smartio_fdev *fdev;
+
 	mutex_lock(&smartio_lock);
 	adapter->dead = true;
 	WRITE_ONCE(adapter->watching, false);
 	list_del_init(&adapter->node);
+	/*
+	 * Once config access is cut, the drivers' own pci_disable_device()
+	 * writes are dropped: stop the borrowed devices' DMA and decoding
+	 * now, while the backend still reaches them, so none writes into
+	 * buffers its driver frees on the way out.
+	 */
+	list_for_each_entry(fdev, &adapter->fdevs, node) {
+		struct pci_dev *pdev = smartio_fdev_pdev(fdev);
+
+		if (!pdev)
+			continue;
+		smartio_pdev_set_gone(pdev);
+		smartio_host_quiesce(adapter, fdev->bus, fdev->devfn);
+		pci_dev_put(pdev);
+	}
 	mutex_unlock(&smartio_lock);
 
 	WRITE_ONCE(adapter->gone, true);

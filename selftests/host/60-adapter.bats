@@ -149,6 +149,24 @@ expect_back='
 	[ "$status" -eq 0 ] || { echo "$output"; false; }
 }
 
+@test "an adapter unbound under I/O leaves its borrowed device with decoding and bus mastering off" {
+	run gexec "rm -f /tmp/io-ended; $borrow_with_io"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run gexec 'timeout 60 sh -c "echo $(cat /tmp/pxb) > /sys/bus/pci/drivers/smartio_emul/unbind"'
+	[ "$status" -eq 0 ] || { echo "unbind: $output"; false; }
+	run gexec "$expect_gone"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	# Bound again and scanned, before anything borrows it: PCI_COMMAND as
+	# the unbind left it, read through the pool device's config.
+	run gexec 'timeout 60 sh -c "echo $(cat /tmp/pxb) > /sys/bus/pci/drivers/smartio_emul/bind" &&
+		smartio_tool scan && od -An -tx2 -j4 -N2 /sys/bus/smartio/devices/83000/config | tr -d " "'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ $((16#${lines[-1]} & 7)) -eq 0 ]
+	run gexec "$expect_back"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+}
+
 @test "PCI remove of the expander under I/O, then a rescan: no deadlock, the adapter comes back" {
 	run gexec "rm -f /tmp/io-ended; $borrow_with_io"
 	[ "$status" -eq 0 ] || { echo "$output"; false; }

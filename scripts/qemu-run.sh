@@ -70,6 +70,10 @@ QEMU_ARGS=(
 )
 # shellcheck source=/dev/null
 . "$SMARTIO_TOP/scripts/topologies/$topology"
+# Extra QEMU options for an investigation, e.g. trace events:
+# SMARTIO_QEMU_EXTRA="-trace pci_update_mappings* -D FILE".
+# shellcheck disable=SC2206
+[ -z "${SMARTIO_QEMU_EXTRA:-}" ] || QEMU_ARGS+=($SMARTIO_QEMU_EXTRA)
 
 if [ "$mode" = cmd ]; then
 	set +e

@@ -143,6 +143,7 @@ static u32 smartio_slot_read(struct smartio_adapter *adapter,
 				 slot->exp + reg, size);
 }
 
+/* Slot Status (write 1 to clear); Slot Control is smartio_slot_command()'s. */
 static void smartio_slot_write(struct smartio_adapter *adapter,
 			       struct smartio_slot *slot, int reg, u32 val)
 {
@@ -168,25 +169,66 @@ static bool smartio_slot_powered(struct smartio_adapter *adapter,
 		 PCI_EXP_SLTCTL_PCC);
 }
 
+/*
+ * One write to Slot Control is one command (PCIe r6.0 sec 6.7.3.2), and a
+ * controller that reports Command Completed may drop a command written
+ * while the previous one is still running. Every Slot Control write goes
+ * through here: it clears a completion left from before, writes, and waits
+ * up to 1 s (as pciehp does) for this command to complete, so the next one
+ * is never written too early. Ports with No Command Completed Support take
+ * commands back to back. Reads back all-ones: the port is gone, no wait.
+ */
+static void smartio_slot_command(struct smartio_adapter *adapter, u8 bus,
+				 u8 devfn, u8 exp, u16 set, u16 clear)
+{
+	u32 cap, ctl, sta;
+	int i;
+
+	cap = smartio_scan_read(adapter, bus, devfn, exp + PCI_EXP_SLTCAP, 4);
+	ctl = smartio_scan_read(adapter, bus, devfn, exp + PCI_EXP_SLTCTL, 2);
+	if (cap == ~0U || ctl == ~0U)
+		return;
+	if (!(cap & PCI_EXP_SLTCAP_NCCS) &&
+	    (smartio_scan_read(adapter, bus, devfn, exp + PCI_EXP_SLTSTA, 2) &
+	     PCI_EXP_SLTSTA_CC))
+		smartio_scan_write(adapter, bus, devfn, exp + PCI_EXP_SLTSTA, 2,
+				   PCI_EXP_SLTSTA_CC);
+	smartio_scan_write(adapter, bus, devfn, exp + PCI_EXP_SLTCTL, 2,
+			   (ctl & ~clear) | set);
+	if (cap & PCI_EXP_SLTCAP_NCCS)
+		return;
+	for (i = 0; i < 100; i++) {
+		sta = smartio_scan_read(adapter, bus, devfn,
+					exp + PCI_EXP_SLTSTA, 2);
+		if (sta == ~0U)
+			return;
+		if (sta & PCI_EXP_SLTSTA_CC) {
+			smartio_scan_write(adapter, bus, devfn,
+					   exp + PCI_EXP_SLTSTA, 2,
+					   PCI_EXP_SLTSTA_CC);
+			return;
+		}
+		usleep_range(10000, 11000);
+	}
+	dev_warn(&adapter->dev, "slot %02x:%02x.%d: Slot Control command not completed within 1 s\n",
+		 bus, PCI_SLOT(devfn), PCI_FUNC(devfn));
+}
+
 static void smartio_slot_power(struct smartio_adapter *adapter,
 			       struct smartio_slot *slot, bool on)
 {
-	u32 ctl = smartio_slot_read(adapter, slot, PCI_EXP_SLTCTL, 2);
-
-	ctl &= ~(PCI_EXP_SLTCTL_PCC | PCI_EXP_SLTCTL_PIC);
-	ctl |= on ? PCI_EXP_SLTCTL_PWR_IND_ON :
-		    PCI_EXP_SLTCTL_PWR_OFF | PCI_EXP_SLTCTL_PWR_IND_OFF;
-	smartio_slot_write(adapter, slot, PCI_EXP_SLTCTL, ctl);
+	smartio_slot_command(adapter, slot->bus, slot->devfn, slot->exp,
+			     on ? PCI_EXP_SLTCTL_PWR_IND_ON :
+				  PCI_EXP_SLTCTL_PWR_OFF | PCI_EXP_SLTCTL_PWR_IND_OFF,
+			     PCI_EXP_SLTCTL_PCC | PCI_EXP_SLTCTL_PIC);
 }
 
 /* Sets the power indicator alone: blinking while a power-off may be cancelled. */
 static void smartio_slot_indicator(struct smartio_adapter *adapter,
 				   struct smartio_slot *slot, u16 pic)
 {
-	u32 ctl = smartio_slot_read(adapter, slot, PCI_EXP_SLTCTL, 2);
-
-	smartio_slot_write(adapter, slot, PCI_EXP_SLTCTL,
-			   (ctl & ~PCI_EXP_SLTCTL_PIC) | pic);
+	smartio_slot_command(adapter, slot->bus, slot->devfn, slot->exp, pic,
+			     PCI_EXP_SLTCTL_PIC);
 }
 
 /* Tells user space that a slot was powered off or on by request. */
@@ -781,7 +823,8 @@ void smartio_slot_irq_bound(struct smartio_adapter *adapter,
 	}
 	/* The MSI is a write upstream: the port must master the bus. */
 	pci_set_master(port);
-	pcie_capability_set_word(port, PCI_EXP_SLTCTL, SMARTIO_SLOT_IRQ_EVENTS);
+	smartio_slot_command(adapter, port->bus->number, port->devfn,
+			     port->pcie_cap, SMARTIO_SLOT_IRQ_EVENTS, 0);
 	list_add_tail(&si->node, &smartio_slot_irqs);
 	mutex_unlock(&smartio_slot_irq_lock);
 	pci_dbg(port, "smartio: slot events by interrupt %d\n", si->irq);
@@ -798,8 +841,9 @@ free_si:
 
 static void smartio_slot_irq_free(struct smartio_slot_irq *si)
 {
-	pcie_capability_clear_word(si->port, PCI_EXP_SLTCTL,
-				   SMARTIO_SLOT_IRQ_EVENTS);
+	smartio_slot_command(si->adapter, si->port->bus->number,
+			     si->port->devfn, si->port->pcie_cap, 0,
+			     SMARTIO_SLOT_IRQ_EVENTS);
 	free_irq(si->irq, si);
 	pci_free_irq_vectors(si->port);
 	kfree(si);

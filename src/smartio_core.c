@@ -1886,6 +1886,7 @@ void smartio_adapter_unregister(struct smartio_adapter *adapter)
 		smartio_host_quiesce(adapter, fdev->bus, fdev->devfn);
 		pci_dev_put(pdev);
 	}
+	smartio_host_unlink(adapter);
 	mutex_unlock(&smartio_lock);
 
 	WRITE_ONCE(adapter->gone, true);

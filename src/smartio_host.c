@@ -38,6 +38,8 @@
  *	devices' DMA and MSI writes carry, or NULL; set before the root bus,
  *	with a reference: the teardown may run after the backend's device
  *	is gone
+ * @pm_link: orders the tree after the adapter's device for system sleep
+ *	and runtime PM; NULL once the adapter is unregistered
  */
 struct smartio_host {
 	struct pci_sysdata sysdata;
@@ -46,6 +48,7 @@ struct smartio_host {
 	struct resource busn;
 	unsigned long *visible;
 	struct pci_dev *alias;
+	struct device_link *pm_link;
 };
 
 static DEFINE_IDA(smartio_domain_ida);
@@ -565,6 +568,18 @@ int smartio_host_create(struct smartio_adapter *adapter)
 		dev_set_msi_domain(&host->bus->dev,
 				   dev_get_msi_domain(&host->alias->dev));
 
+	/*
+	 * The tree hangs below the smartio root, not below the adapter's own
+	 * device, and PCI devices suspend and resume asynchronously: order it
+	 * after the adapter explicitly, for system sleep and runtime PM.
+	 */
+	host->pm_link = device_link_add(host->bus->bridge,
+					adapter->backend_dev,
+					DL_FLAG_STATELESS | DL_FLAG_PM_RUNTIME);
+	if (!host->pm_link)
+		dev_warn(&adapter->dev, "not ordered after %s for power management\n",
+			 dev_name(adapter->backend_dev));
+
 	/* smartio, not pciehp or AER, owns the remote tree's events. */
 	bridge = to_pci_host_bridge(host->bus->bridge);
 	bridge->native_pcie_hotplug = 0;
@@ -595,6 +610,24 @@ free_host:
 }
 
 /**
+ * smartio_host_unlink() - stop ordering the tree after the adapter's device
+ * @adapter: the adapter
+ *
+ * Called when the backend lets the adapter go, before its device may be
+ * deleted (which would drop the link behind our back), and again by
+ * smartio_host_remove(). The caller holds smartio_lock.
+ */
+void smartio_host_unlink(struct smartio_adapter *adapter)
+{
+	struct smartio_host *host = adapter->host;
+
+	if (host && host->pm_link) {
+		device_link_del(host->pm_link);
+		host->pm_link = NULL;
+	}
+}
+
+/**
  * smartio_host_remove() - tear the synthetic host bridge down
  * @adapter: the adapter
  *
@@ -611,6 +644,7 @@ void smartio_host_remove(struct smartio_adapter *adapter)
 		return;
 
 	bridge = to_pci_host_bridge(host->bus->bridge);
+	smartio_host_unlink(adapter);
 	pci_stop_root_bus(host->bus);
 	pci_remove_root_bus(host->bus);
 	/* pci_remove_root_bus() only deletes it; the creator's reference is ours. */

@@ -243,3 +243,29 @@ command_reg='cmd() { od -An -tx2 -j4 -N2 /sys/bus/smartio/devices/83000/config |
 	[ "$status" -eq 0 ]
 	[ $((16#$(echo "$output" | awk '/^returned/ { print $2 }') & 7)) -eq 0 ]
 }
+
+@test "the synthetic tree is ordered after the adapter's own device for system sleep and runtime PM" {
+	run gexec 'pxb=$(basename $(readlink /sys/bus/smartio/devices/adapter0/device))
+		for l in /sys/bus/pci/devices/$pxb/consumer:*; do
+			[ -e "$l" ] && echo "$(basename $(readlink -f $l/consumer)) $(cat $l/runtime_pm)"
+		done'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"pci10000:80 1"* ]]
+}
+
+@test "an s2idle cycle (pm_test=devices) with a borrowed NVMe under I/O: the disk reads on after resume" {
+	gexec 'grep -qw freeze /sys/power/state && test -e /sys/power/pm_test' ||
+		skip "this kernel has no s2idle or no pm_test"
+	run gexec "rm -f /tmp/io-ended; $borrow_with_io"
+	[ "$status" -eq 0 ] || { echo "$output"; false; }
+	run gexec 'echo devices > /sys/power/pm_test && echo freeze > /sys/power/state; rc=$?
+		echo none > /sys/power/pm_test; sleep 1
+		[ ! -e /tmp/io-ended ] || { echo "I/O loop ended"; exit 1; }
+		b=$(ls -d /sys/bus/smartio/devices/83000/pci_dev/nvme/nvme*/nvme*n[0-9]* | head -1)
+		dd if=/dev/${b##*/} of=/dev/null bs=64k count=16 iflag=direct 2>&1 | grep -c "16+0 records in"; exit $rc'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = 1 ]
+	gexec 'kill $(cat /tmp/io.pid) 2>/dev/null; rm -f /tmp/io.pid; sleep 0.5; echo 1 > /sys/bus/smartio/devices/83000/return'
+}

@@ -58,6 +58,9 @@ struct smartio_slot {
 	unsigned long deadline;
 };
 
+/* Vendor ID read while a device answers with CRS (PCIe r6.0 sec 2.3.2). */
+#define SMARTIO_CRS_VENDOR_ID	0x0001
+
 /* Borrowed devices a link or presence change took away, to borrow again. */
 #define SMARTIO_MAX_AGAIN	32
 

@@ -867,6 +867,16 @@ static void smartio_scan_bus(struct smartio_adapter *adapter, u8 bus,
 					break;
 				continue;
 			}
+			/*
+			 * Configuration Request Retry Status seen through a
+			 * port with CRS Software Visibility: a device still
+			 * initializing, found by the next scan.
+			 */
+			if ((id & 0xffff) == SMARTIO_CRS_VENDOR_ID) {
+				if (fn == 0)
+					break;
+				continue;
+			}
 			hdr = smartio_scan_read(adapter, bus, devfn,
 						PCI_HEADER_TYPE, 1);
 
@@ -941,6 +951,9 @@ static void smartio_scan_prune(struct smartio_adapter *adapter,
 			continue;
 		id = smartio_scan_read(adapter, fdev->bus, fdev->devfn,
 				       PCI_VENDOR_ID, 4);
+		/* A device retrying config requests (reset) is still there. */
+		if ((id & 0xffff) == SMARTIO_CRS_VENDOR_ID)
+			continue;
 		if (id != ((u32)fdev->device << 16 | fdev->vendor))
 			smartio_fdev_drop(fdev, dead);
 	}

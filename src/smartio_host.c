@@ -82,17 +82,56 @@ static bool smartio_host_visible(struct smartio_host *host, unsigned int bus,
 	return (hdr & 0x7f) == PCI_HEADER_TYPE_BRIDGE;
 }
 
+static bool smartio_hidden_ext_cap(u16 id)
+{
+	return id == PCI_EXT_CAP_ID_ATS || id == PCI_EXT_CAP_ID_PRI ||
+	       id == PCI_EXT_CAP_ID_PASID;
+}
+
+/*
+ * ATS, PRI and PASID of a remote function stay unknown to the PCI core: an
+ * IOMMU driver would enable them, and its device-TLB invalidations would
+ * carry the synthetic domain's requester IDs, which no hardware knows (its
+ * walk to a root port ends at the synthetic root bus, which it takes for a
+ * root-complex integrated device). A read covering the ID field of such a
+ * capability's header reads ID 0 there, a null capability whose Next
+ * pointer still leads on, so pci_find_ext_capability() never finds it.
+ */
+static void smartio_hide_ext_caps(struct smartio_adapter *adapter,
+				  unsigned int bus, unsigned int devfn,
+				  int where, int size, u32 *val)
+{
+	int ttl = (PCI_CFG_SPACE_EXP_SIZE - PCI_CFG_SPACE_SIZE) / 8;
+	int pos = PCI_CFG_SPACE_SIZE, b;
+	u32 header;
+
+	while (ttl-- > 0 && pos >= PCI_CFG_SPACE_SIZE) {
+		if (smartio_config_read(adapter, bus, devfn, pos, 4, &header) ||
+		    !header || header == ~0U)
+			return;
+		if (smartio_hidden_ext_cap(PCI_EXT_CAP_ID(header)))
+			for (b = max(where, pos); b < min(where + size, pos + 2); b++)
+				*val &= ~(0xffU << (8 * (b - where)));
+		pos = PCI_EXT_CAP_NEXT(header);
+	}
+}
+
 static int smartio_pci_read(struct pci_bus *bus, unsigned int devfn, int where,
 			    int size, u32 *val)
 {
 	struct smartio_host *host = smartio_bus_to_host(bus);
+	int ret;
 
 	if (!smartio_host_visible(host, bus->number, devfn)) {
 		PCI_SET_ERROR_RESPONSE(val);
 		return PCIBIOS_DEVICE_NOT_FOUND;
 	}
-	return smartio_config_read(host->adapter, bus->number, devfn, where,
-				   size, val);
+	ret = smartio_config_read(host->adapter, bus->number, devfn, where,
+				  size, val);
+	if (!ret && where >= PCI_CFG_SPACE_SIZE)
+		smartio_hide_ext_caps(host->adapter, bus->number, devfn, where,
+				      size, val);
+	return ret;
 }
 
 static int smartio_pci_write(struct pci_bus *bus, unsigned int devfn,

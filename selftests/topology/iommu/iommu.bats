@@ -7,7 +7,10 @@
 # for: before smartio refused, a borrowed NVMe got DMAR faults ("Present bit
 # in root entry is clear") and its driver gave up after a timeout.
 #
-# The last test loads the emulated adapter with adapter_id=1 (test only): it
+# The virtio NIC in the second slot has ATS (device-iotlb=on in the IOMMU):
+# smartio hides ATS of remote functions from the PCI core (last test).
+#
+# The last tests load the emulated adapter with adapter_id=1 (test only): it
 # then claims to rewrite requester IDs to its own function's, as NTB
 # adapters do, and smartio makes that function the DMA alias of the domain.
 # QEMU does not rewrite them, and in this guest (pci=noacpi) bus 0's window
@@ -49,12 +52,14 @@ setup_file() {
 	[ "${lines[-1]}" = 0 ]
 }
 
-@test "autoborrow leaves the device in the pool with the same reason" {
+@test "autoborrow leaves the devices in the pool with the same reason" {
 	run gexec 'dmesg -c > /dev/null; echo 1 > /sys/bus/smartio/autoborrow_transparent; smartio_tool scan; echo 0 > /sys/bus/smartio/autoborrow_transparent
-		cat /sys/bus/smartio/devices/83000/state; dmesg | grep -c "83000: not borrowed: the IOMMU"'
-	[ "${lines[0]}" = "adapter0: 1 device, 0 new, 0 gone, link up" ]
+		cat /sys/bus/smartio/devices/83000/state /sys/bus/smartio/devices/84000/state
+		dmesg | grep -c "8[34]000: not borrowed: the IOMMU"'
+	[ "${lines[0]}" = "adapter0: 2 devices, 0 new, 0 gone, link up" ]
 	[ "${lines[1]}" = available ]
-	[ "${lines[2]}" = 1 ]
+	[ "${lines[2]}" = available ]
+	[ "${lines[3]}" = 2 ]
 }
 
 # Whether the guest's kernel has the DMA alias of struct pci_sysdata
@@ -122,5 +127,34 @@ load_plain() {
 	[ "$(grep -c 'smartio 83000: not borrowed: the IOMMU translating 0000:00:.* does not take it as its DMA alias' <<< "$output")" -eq 1 ]
 	[[ "$output" != *"DMAR: [DMA"* ]]
 
+	load_plain
+}
+
+# Offset of extended capability $1 (hex, e.g. 000f) in the config file $2, or nothing.
+ext_cap='ext_cap() { local pos=256 h i; for i in $(seq 60); do
+	h=$(od -An -tx4 -j$pos -N4 $2 | tr -d " "); [ -n "$h" ] && [ "$h" != 00000000 ] || return 1
+	[ "${h:4:4}" = "$1" ] && { echo $pos; return 0; }
+	pos=$((16#${h:0:3} & 0xffc)); [ $pos -ge 256 ] || return 1; done; return 1; }'
+
+@test "ATS of a remote function stays hidden from the PCI core and the IOMMU: never enabled" {
+	has_vmd_alias || skip "the kernel has no DMA alias (CONFIG_VMD): nothing borrows under this IOMMU"
+	load_adapter_id
+	run gexec "$ext_cap"'
+		F=/sys/bus/smartio/devices/84000/config; pos=$(ext_cap 000f $F) || { echo "no ATS in the device"; exit 1; }
+		echo ats $pos
+		echo 0 > /sys/bus/pci/drivers_autoprobe
+		echo 1 > /sys/bus/smartio/devices/84000/borrow; echo borrow $?
+		echo "pci_dev $(ext_cap 000f /sys/bus/pci/devices/10000:84:00.0/config || echo none)"
+		lspci -s 10000:84:00.0 -vvv | grep -c "Address Translation Service"
+		echo ctl $(od -An -tx2 -j$((pos + 6)) -N2 $F | tr -d " ")
+		echo 1 > /sys/bus/smartio/devices/84000/return; echo 1 > /sys/bus/pci/drivers_autoprobe'
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == "ats "* ]]
+	[ "${lines[1]}" = "borrow 0" ]
+	[ "${lines[2]}" = "pci_dev none" ]
+	[ "${lines[3]}" = 0 ]
+	# ATS Control: Enable (bit 15) clear.
+	[ $((16#${lines[4]#ctl } & 0x8000)) -eq 0 ]
 	load_plain
 }

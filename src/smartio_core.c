@@ -527,16 +527,24 @@ static void smartio_fdev_reset(struct smartio_fdev *fdev)
  * an IOMMU that translates the adapter's device has no context for those
  * IDs and blocks them (DMAR faults, a driver timing out). Refuse the borrow
  * instead. For an adapter that rewrites them to its own ID, the synthetic
- * domain has the adapter's device as its DMA alias; smartio_host_attach()
- * checks that the IOMMU took it.
+ * domain has the adapter's device as its DMA alias, which only VT-d maps
+ * through, and only with VMD's support built (CONFIG_VMD); elsewhere refuse
+ * too. smartio_host_attach() checks that the IOMMU took the device.
  */
 static int smartio_dma_check(struct smartio_fdev *fdev)
 {
 	struct device *backend_dev = fdev->adapter->backend_dev;
 
-	if (fdev->adapter->info.dma_ids == SMARTIO_DMA_ADAPTER_ID ||
-	    !device_iommu_mapped(backend_dev))
+	if (!device_iommu_mapped(backend_dev))
 		return 0;
+	if (fdev->adapter->info.dma_ids == SMARTIO_DMA_ADAPTER_ID) {
+		/* Only VT-d maps through the alias, and only with VMD's code. */
+		if (IS_ENABLED(CONFIG_VMD) && smartio_host_iommu_vtd(backend_dev))
+			return 0;
+		dev_warn(&fdev->dev, "not borrowed: the IOMMU translating %s does not take it as its DMA alias\n",
+			 dev_name(backend_dev));
+		return -EOPNOTSUPP;
+	}
 	dev_warn(&fdev->dev, "not borrowed: the IOMMU translating %s would block the DMA and MSI of the devices behind it\n",
 		 dev_name(backend_dev));
 	return -EOPNOTSUPP;

@@ -536,6 +536,31 @@ static void smartio_host_set_alias(struct smartio_host *host)
 }
 
 /**
+ * smartio_host_iommu_vtd() - whether Intel VT-d translates a device
+ * @dev: the adapter's device
+ *
+ * Of the x86 IOMMU drivers only VT-d knows PCI domains above 0xffff (it
+ * must, for Intel VMD): a device there is covered by no DMAR unit, or,
+ * with a DMA alias (pci_real_dma_dev(), only with CONFIG_VMD), mapped in
+ * the alias's context. AMD's driver masks the PCI segment to 16 bits and
+ * takes 10000:BB:DD.F for the local 0000:BB:DD.F: attaching and detaching
+ * remote bridges and devices would rewrite that local device's table
+ * entry. VT-d's units are "dmar<N>" in sysfs.
+ *
+ * Return: true if @dev's IOMMU is a VT-d unit.
+ */
+bool smartio_host_iommu_vtd(struct device *dev)
+{
+#ifdef CONFIG_IOMMU_API
+	struct iommu_device *iommu = dev->iommu ? dev->iommu->iommu_dev : NULL;
+
+	return iommu && iommu->dev && !strncmp(dev_name(iommu->dev), "dmar", 4);
+#else
+	return false;
+#endif
+}
+
+/**
  * smartio_host_create() - create and scan the synthetic host bridge
  * @adapter: a registered adapter whose info (bus range, aperture) is final
  *
@@ -554,6 +579,13 @@ int smartio_host_create(struct smartio_adapter *adapter)
 	LIST_HEAD(resources);
 	unsigned int i;
 	int ret;
+
+	if (device_iommu_mapped(adapter->backend_dev) &&
+	    !smartio_host_iommu_vtd(adapter->backend_dev)) {
+		dev_err(&adapter->dev, "the IOMMU translating %s would take the remote devices for local ones of PCI domain 0000\n",
+			dev_name(adapter->backend_dev));
+		return -EOPNOTSUPP;
+	}
 
 	host = kzalloc(sizeof(*host), GFP_KERNEL);
 	if (!host)

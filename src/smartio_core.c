@@ -1925,8 +1925,9 @@ EXPORT_SYMBOL_GPL(smartio_adapter_unregister);
  * smartio_adapter_link_event() - tell the core that the link changed
  * @adapter: the adapter, registered and not yet unregistered
  *
- * A backend calls this, from any context, whenever its link went down or
- * came up. A link that was down, however briefly, may have lost config
+ * A backend calls this, from process or hard interrupt context (not from
+ * NMI: it takes a spinlock with interrupts off and queues work), whenever
+ * its link went down or came up. A link that was down, however briefly, may have lost config
  * writes and transactions of the borrowed devices (a masked MSI-X vector,
  * a half-done reset), so they are marked disconnected at once, which makes
  * their drivers fail fast instead of waiting on them, and the watcher,

@@ -672,6 +672,39 @@ int smartio_slots_show(struct smartio_adapter *adapter, char *buf)
 	return len;
 }
 
+/*
+ * Whether a poll finds nothing to do: the link as it was, with no event
+ * since, and no slot with a latched event, a pending power-off or state to
+ * forget. Reads only; called under smartio_lock.
+ */
+static bool smartio_watch_idle(struct smartio_adapter *adapter)
+{
+	unsigned int i;
+	bool up;
+	u32 sta;
+
+	if (atomic_read(&adapter->link_events) != adapter->link_events_seen)
+		return false;
+	up = smartio_link_up(adapter);
+	if (up != adapter->link_was_up)
+		return false;
+	for (i = 0; up && i < adapter->nr_slots; i++) {
+		struct smartio_slot *slot = &adapter->slots[i];
+
+		if (slot->pending)
+			return false;
+		sta = smartio_slot_read(adapter, slot, PCI_EXP_SLTSTA, 2);
+		if (sta == 0xffff)
+			continue;
+		if (sta & (PCI_EXP_SLTSTA_ABP | PCI_EXP_SLTSTA_PDC |
+			   PCI_EXP_SLTSTA_DLLSC))
+			return false;
+		if (!(sta & PCI_EXP_SLTSTA_PDS) && (slot->held || adapter->nr_again))
+			return false;
+	}
+	return true;
+}
+
 static void smartio_watch(struct work_struct *work)
 {
 	struct smartio_adapter *adapter =
@@ -688,6 +721,22 @@ static void smartio_watch(struct work_struct *work)
 	}
 
 	mutex_lock(&smartio_scan_mutex);
+	/*
+	 * Most polls find nothing: they look under smartio_lock alone, so that
+	 * polling never holds up the PCI core's rescans or pciehp of the host.
+	 * The rescan lock, taken before smartio_lock, is only for acting.
+	 */
+	mutex_lock(&smartio_lock);
+	if (!adapter->dead && smartio_watch_idle(adapter)) {
+		delay = smartio_watch_delay(adapter, interval,
+					    adapter->link_was_up);
+		mutex_unlock(&smartio_lock);
+		mutex_unlock(&smartio_scan_mutex);
+		queue_delayed_work(smartio_wq, &adapter->watch, delay);
+		return;
+	}
+	mutex_unlock(&smartio_lock);
+
 	pci_lock_rescan_remove();
 	mutex_lock(&smartio_lock);
 	if (adapter->dead) {

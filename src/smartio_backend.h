@@ -32,9 +32,22 @@ struct smartio_adapter;
  * @link_up: true while the NTB link to the remote tree is usable.
  *
  * The core calls these from process context and from the PCI core's config
- * accessors, which hold a raw spinlock: they must not sleep. Once
- * smartio_adapter_unregister() has returned, the core calls none of them
- * again, so the backend may free what they use.
+ * accessors, which hold a raw spinlock with interrupts off: they must not
+ * sleep, and they must fail fast. Once the backend knows its link is down
+ * (or the remote side gone), @config_read answers all-ones and both return
+ * PCIBIOS_DEVICE_NOT_FOUND without touching the NTB window: an access that
+ * waits for a completion timeout costs milliseconds with interrupts off,
+ * and the PCI core and drivers issue many while they let a dead device go.
+ * @link_up must not sleep either. Once smartio_adapter_unregister() has
+ * returned, the core calls none of them again, so the backend may free what
+ * they use.
+ *
+ * What else a backend guarantees: the @parent device of
+ * smartio_adapter_register() stays bound until it calls
+ * smartio_adapter_unregister() (from its remove, before that device goes),
+ * and config access keeps working until that call returns, so the core can
+ * quiesce borrowed devices; the core orders the synthetic tree after
+ * @parent for system sleep and runtime PM itself (a device link).
  */
 struct smartio_adapter_ops {
 	int (*config_read)(struct smartio_adapter *adapter, unsigned int bus,

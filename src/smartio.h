@@ -292,6 +292,8 @@ void smartio_host_hide_vfs(struct smartio_adapter *adapter, unsigned long *vfs);
 bool smartio_host_is_vf(struct smartio_adapter *adapter, u8 bus, u8 devfn);
 void smartio_host_sriov_off(struct pci_dev *pdev, bool gone);
 bool smartio_host_iommu_vtd(struct device *dev);
+bool smartio_host_msi_remapped(struct smartio_adapter *adapter,
+			       struct device *dev);
 void smartio_host_unlink(struct smartio_adapter *adapter);
 void smartio_host_quiesce(struct smartio_adapter *adapter, u8 bus, u8 devfn);
 bool smartio_host_stale(struct smartio_adapter *adapter);

@@ -592,6 +592,11 @@ static int smartio_borrow_locked(struct smartio_fdev *fdev)
 		if (PTR_ERR(pdev) == -EOPNOTSUPP)
 			dev_warn(&fdev->dev, "not borrowed: the IOMMU translating %s does not take it as its DMA alias\n",
 				 dev_name(adapter->backend_dev));
+		if (PTR_ERR(pdev) == -EXDEV) {
+			dev_warn(&fdev->dev, "not borrowed: interrupt remapping for %s would block its MSIs\n",
+				 dev_name(adapter->backend_dev));
+			return -EOPNOTSUPP;
+		}
 		return PTR_ERR(pdev);
 	}
 

@@ -962,6 +962,29 @@ static void smartio_grow_windows(struct smartio_adapter *adapter,
 }
 
 /**
+ * smartio_host_msi_remapped() - whether a remote device's MSIs get through
+ * @adapter: the adapter
+ * @dev: a remote device (or port) of its synthetic domain
+ *
+ * With interrupt remapping on, the adapter's own device has the remapping
+ * MSI domain, while a device of a domain no remapping unit covers gets the
+ * plain one, whose compatibility-format messages the remapping unit blocks:
+ * Linux clears Compatibility Format Interrupts in the unit's Global Command
+ * whenever it enables remapping, in xAPIC and x2APIC mode alike (QEMU's
+ * unit blocks them only in x2APIC mode). Such a device's interrupts would
+ * never arrive. An adapter that rewrites requester IDs gives the domain
+ * its device's MSI domain, so the two match.
+ *
+ * Return: true if @dev's MSIs take the same path as the adapter's.
+ */
+bool smartio_host_msi_remapped(struct smartio_adapter *adapter,
+			       struct device *dev)
+{
+	return dev_get_msi_domain(dev) ==
+	       dev_get_msi_domain(adapter->backend_dev);
+}
+
+/**
  * smartio_host_attach() - make a remote endpoint a local PCI device
  * @adapter: the adapter it sits behind
  * @bus: remote bus number
@@ -975,7 +998,8 @@ static void smartio_grow_windows(struct smartio_adapter *adapter,
  *
  * Return: the PCI device with a reference held, or ERR_PTR: -ENODEV if the
  * path or the device is gone, -ENOSPC if its BARs do not fit, -EOPNOTSUPP
- * if an IOMMU translates the adapter's device but did not take this one.
+ * if an IOMMU translates the adapter's device but did not take this one,
+ * -EXDEV if interrupt remapping would block its MSIs.
  */
 struct pci_dev *smartio_host_attach(struct smartio_adapter *adapter,
 				    u8 bus, u8 devfn)
@@ -1005,6 +1029,10 @@ struct pci_dev *smartio_host_attach(struct smartio_adapter *adapter,
 	if (device_iommu_mapped(adapter->backend_dev) &&
 	    !device_iommu_mapped(&pdev->dev)) {
 		ret = -EOPNOTSUPP;
+		goto remove;
+	}
+	if (!smartio_host_msi_remapped(adapter, &pdev->dev)) {
+		ret = -EXDEV;
 		goto remove;
 	}
 

@@ -835,9 +835,10 @@ static irqreturn_t smartio_slot_isr(int irq, void *data)
  * pciehp does not claim the slots of a synthetic domain (native hot-plug
  * is off there), so the port driver binds the port without asking for the
  * slot's interrupt. smartio takes it, if the port has a hot-plug slot and
- * MSI and the port driver enabled no interrupt of its own (then the slot
- * is polled only): an event kicks the watcher at once instead of at its
- * next poll. Called from the PCI bus notifier.
+ * MSI, the port driver enabled no interrupt of its own and interrupt
+ * remapping would not block the port's MSIs (else the slot is polled
+ * only): an event kicks the watcher at once instead of at its next poll.
+ * Called from the PCI bus notifier.
  */
 void smartio_slot_irq_bound(struct smartio_adapter *adapter,
 			    struct pci_dev *port)
@@ -852,6 +853,10 @@ void smartio_slot_irq_bound(struct smartio_adapter *adapter,
 	if (pcie_capability_read_dword(port, PCI_EXP_SLTCAP, &sltcap) ||
 	    !(sltcap & PCI_EXP_SLTCAP_HPC))
 		return;
+	if (!smartio_host_msi_remapped(adapter, &port->dev)) {
+		pci_info(port, "smartio: slot polled only: interrupt remapping would block its MSIs\n");
+		return;
+	}
 	si = kzalloc(sizeof(*si), GFP_KERNEL);
 	if (!si)
 		return;

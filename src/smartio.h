@@ -117,6 +117,7 @@ struct smartio_again {
  * @link_events: link changes the backend reported, see
  *	smartio_adapter_link_event()
  * @link_events_seen: @link_events as the watcher saw it last (smartio_lock)
+ * @owner: the backend's module; each borrowed device holds a reference
  * @watching: the watcher runs; a link event may kick it (smartio_lock to
  *	set, read without)
  * @dead: unregistered; nothing new starts on it (smartio_lock)
@@ -130,6 +131,7 @@ struct smartio_adapter {
 	int id;
 	const struct smartio_adapter_ops *ops;
 	void *priv;
+	struct module *owner;
 	struct device *backend_dev;
 	struct smartio_adapter_info info;
 	char backend_name[SMARTIO_BACKEND_NAME_LEN];

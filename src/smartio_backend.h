@@ -119,14 +119,17 @@ struct smartio_adapter_info {
 };
 
 struct smartio_adapter *
-smartio_adapter_register(struct device *parent,
-			 const struct smartio_adapter_ops *ops,
-			 const struct smartio_adapter_info *info, void *priv);
+__smartio_adapter_register(struct device *parent,
+			   const struct smartio_adapter_ops *ops,
+			   const struct smartio_adapter_info *info, void *priv,
+			   struct module *owner);
+/* The calling module is the adapter's owner, as for pci_register_driver(). */
+#define smartio_adapter_register(parent, ops, info, priv) \
+	__smartio_adapter_register(parent, ops, info, priv, THIS_MODULE)
 void smartio_adapter_unregister(struct smartio_adapter *adapter);
 void smartio_adapter_link_event(struct smartio_adapter *adapter);
 void *smartio_adapter_priv(const struct smartio_adapter *adapter);
 struct dentry *smartio_adapter_debugfs(const struct smartio_adapter *adapter);
 void smartio_adapters_settle(void);
-void smartio_adapters_return(const struct smartio_adapter_ops *ops);
 
 #endif /* _SMARTIO_BACKEND_H */

@@ -581,12 +581,16 @@ static int smartio_borrow_locked(struct smartio_fdev *fdev)
 	if (ret)
 		return ret;
 
+	/* Dropped when the device leaves the PCI core: smartio_pci_notify(). */
+	if (!try_module_get(adapter->owner))
+		return -ENODEV;
 	/* A hot-added device not yet borrowed needs no reset: saves 100 ms. */
 	if (!fdev->cold)
 		smartio_fdev_reset(fdev);
 	fdev->cold = false;
 	pdev = smartio_host_attach(adapter, fdev->bus, fdev->devfn);
 	if (IS_ERR(pdev)) {
+		module_put(adapter->owner);
 		if (PTR_ERR(pdev) == -ENOSPC)
 			smartio_report_nospace(fdev);
 		if (PTR_ERR(pdev) == -EOPNOTSUPP)
@@ -815,6 +819,7 @@ static int smartio_pci_notify(struct notifier_block *nb, unsigned long action,
 	sysfs_remove_link(&found->dev.kobj, "pci_dev");
 	dev_info(&found->dev, "returned\n");
 	smartio_fdev_uevent(found, false);
+	module_put(found->adapter->owner);
 	put_device(&found->dev);
 	pci_dev_put(pdev);
 	return NOTIFY_OK;
@@ -1796,23 +1801,28 @@ static void smartio_teardown_fn(struct work_struct *work)
 }
 
 /**
- * smartio_adapter_register() - add an NTB adapter
+ * __smartio_adapter_register() - add an NTB adapter
  * @parent: the backend's device for it
  * @ops: backend operations
  * @info: bus range and aperture; copied
  * @priv: backend private data, in adapter->priv
+ * @owner: the backend's module (smartio_adapter_register() passes it)
  *
  * Creates "adapter<N>" on the smartio bus. Its synthetic PCI host bridge
  * is created, and with autoborrow_transparent set the adapter is scanned,
  * by a work item (a scan waits for it), since the caller may hold the PCI
- * rescan lock. May be called from a backend's probe.
+ * rescan lock. May be called from a backend's probe. Each device borrowed
+ * through the adapter holds a reference on @owner, so the backend module
+ * cannot be unloaded under a borrowed device (a mounted disk, say): as a
+ * fabric transport's controllers pin it in nvme-fabrics.
  *
  * Return: the adapter or an ERR_PTR.
  */
 struct smartio_adapter *
-smartio_adapter_register(struct device *parent,
-			 const struct smartio_adapter_ops *ops,
-			 const struct smartio_adapter_info *info, void *priv)
+__smartio_adapter_register(struct device *parent,
+			   const struct smartio_adapter_ops *ops,
+			   const struct smartio_adapter_info *info, void *priv,
+			   struct module *owner)
 {
 	struct smartio_adapter *adapter;
 	int ret;
@@ -1828,6 +1838,7 @@ smartio_adapter_register(struct device *parent,
 	adapter->id = ret;
 	adapter->ops = ops;
 	adapter->priv = priv;
+	adapter->owner = owner;
 	adapter->backend_dev = parent;
 	adapter->info = *info;
 	strscpy(adapter->backend_name, info->backend ? info->backend : "",
@@ -1874,7 +1885,7 @@ put_adapter:
 	put_device(&adapter->dev);
 	return ERR_PTR(ret);
 }
-EXPORT_SYMBOL_GPL(smartio_adapter_register);
+EXPORT_SYMBOL_GPL(__smartio_adapter_register);
 
 /**
  * smartio_adapter_unregister() - remove an NTB adapter
@@ -1972,7 +1983,7 @@ void smartio_kick_watchers(void)
  * smartio_adapter_priv() - the backend private data of an adapter
  * @adapter: the adapter
  *
- * Return: the @priv given to smartio_adapter_register().
+ * Return: the @priv given to __smartio_adapter_register().
  */
 void *smartio_adapter_priv(const struct smartio_adapter *adapter)
 {
@@ -2012,36 +2023,6 @@ void smartio_adapters_settle(void)
 	flush_workqueue(smartio_attach_wq);
 }
 EXPORT_SYMBOL_GPL(smartio_adapters_settle);
-
-/**
- * smartio_adapters_return() - return what is borrowed, in order
- * @ops: return only what is borrowed through adapters registered with
- *	these operations; NULL for every adapter
- *
- * Removes every device borrowed through those adapters as an orderly
- * return does (drivers unbind, the devices go back to the pool available),
- * unlike smartio_adapter_unregister(), which treats them as surprise
- * removed. A backend calls it in its module exit, before it unregisters
- * its adapters. Must not be called with the PCI rescan lock held.
- */
-void smartio_adapters_return(const struct smartio_adapter_ops *ops)
-{
-	struct smartio_adapter *adapter;
-	struct smartio_fdev *fdev;
-
-	wait_for_device_probe();
-	pci_lock_rescan_remove();
-	mutex_lock(&smartio_lock);
-	list_for_each_entry(adapter, &smartio_adapters, node) {
-		if (ops && adapter->ops != ops)
-			continue;
-		list_for_each_entry(fdev, &adapter->fdevs, node)
-			smartio_detach(fdev, false);
-	}
-	mutex_unlock(&smartio_lock);
-	pci_unlock_rescan_remove();
-}
-EXPORT_SYMBOL_GPL(smartio_adapters_return);
 
 /*
  * Before 6.3 the driver core clears bus_type.p when the bus kobject is
@@ -2102,8 +2083,10 @@ destroy_wq:
 
 static void __exit smartio_exit(void)
 {
-	/* The backends, which depend on this module, are gone already. */
-	smartio_adapters_return(NULL);
+	/*
+	 * The backends, which depend on this module, are gone already, and
+	 * so is every borrowed device: each held its backend's module.
+	 */
 	flush_workqueue(smartio_attach_wq);
 	wait_var_event(&smartio_live, !atomic_read(&smartio_live));
 	debugfs_remove_recursive(smartio_debugfs);

@@ -938,8 +938,7 @@ static int __init smartio_emul_init(void)
 
 static void __exit smartio_emul_exit(void)
 {
-	/* Borrowed devices go back in order, not as if the link were cut. */
-	smartio_adapters_return(&smartio_emul_ops);
+	/* Nothing is borrowed: each borrowed device holds this module. */
 	pci_unregister_driver(&smartio_emul_driver);
 	/*
 	 * The adapters are gone from sysfs when rmmod returns, so loading the

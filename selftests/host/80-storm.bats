@@ -5,7 +5,7 @@
 # SMARTIO_STORM_SECS seconds (default 60) loops in the guest borrow and
 # return every pool device without waiting, scan, read every attribute,
 # toggle autoborrow_transparent, cut and restore the adapter's link, and
-# unload and load the module, while the host hot-adds and removes an NVMe in
+# unbind the adapter, unload and load the module, while the host hot-adds and removes an NVMe in
 # the empty slot dn1 over QMP. Afterwards the guest and QEMU must be alive,
 # the kernel log free of splats, the pool and the PCI core must agree, and
 # the data written to the fabric NVMe before the storm must be intact.
@@ -19,7 +19,7 @@ MARKER=smartio-storm-start
 # and ends when /tmp/storm/stop appears, leaving /tmp/storm/NAME.done; its
 # PID is in /tmp/storm/NAME.pid. All errors are expected and ignored.
 STORM_SH='D=/sys/bus/smartio/devices S=/tmp/storm L=/sys/kernel/debug/smartio/adapter0/link_down
-n=0 ok=0
+n=0 ok=0 P=$(basename $(readlink $D/adapter0/device)) B=/sys/bus/pci/drivers/smartio_emul
 echo $$ > $S/$1.pid
 while [ ! -e $S/stop ]; do
 	[ -d /sys/bus/smartio ] || sleep 0.05
@@ -44,9 +44,12 @@ while [ ! -e $S/stop ]; do
 		flock $S/link.lock sh -c "echo 1 > $L && sleep 0.1 && echo 0 > $L" &&
 			ok=$((ok + 1))
 		sleep 0.5 ;;
+	# Borrowed devices pin smartio_emul: the unbind removes them, as a
+	# removal of the adapter does, and the module may then go.
 	module)
+		echo $P > $B/unbind
 		rmmod smartio_emul && rmmod smartio && ok=$((ok + 1))
-		flock $S/link.lock sh -c "insmod /smartio/smartio.ko; insmod /smartio/smartio_emul.ko"
+		flock $S/link.lock sh -c "insmod /smartio/smartio.ko; insmod /smartio/smartio_emul.ko; echo $P > $B/bind"
 		sleep 1 ;;
 	esac > /dev/null 2>&1
 	n=$((n + 1))

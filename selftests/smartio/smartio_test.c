@@ -743,17 +743,28 @@ TEST_F_TIMEOUT(smartio, external_pci_remove_returns, 120 * SLOW)
 	EXPECT_TRUE(pci_exists(addr));
 }
 
-TEST_F_TIMEOUT(smartio, rmmod_returns_borrowed, 300 * SLOW)
+/*
+ * A borrowed device holds its backend's module: rmmod fails and changes
+ * nothing until the device is returned.
+ */
+TEST_F_TIMEOUT(smartio, rmmod_refused_while_borrowed, 300 * SLOW)
 {
-	char names[64][32], culprit[128] = "", addr[64], blk[64];
+	char names[64][32], culprit[128] = "", addr[64], blk[64], buf[32];
 	long before[64];
 	int i, nb;
 
 	ASSERT_EQ(0, dev_write(self->nvme, "borrow", "1"));
 	ASSERT_EQ(0, local_address(self->nvme, addr, sizeof(addr)));
 	ASSERT_EQ(0, wait_blockdev(self->nvme, blk, sizeof(blk)));
-	ASSERT_EQ(0, unload_module());
+	EXPECT_NE(0, run("rmmod smartio_emul 2>/dev/null"));
+	EXPECT_TRUE(pci_exists(addr));
+	ASSERT_EQ(0, dev_attr(self->nvme, "state", buf, sizeof(buf)));
+	EXPECT_STREQ("borrowed", buf);
+	EXPECT_EQ(0, run("dd if=%s of=/dev/null bs=4k count=16 2>/dev/null",
+			 blk));
+	ASSERT_EQ(0, dev_write(self->nvme, "return", "1"));
 	EXPECT_FALSE(pci_exists(addr));
+	ASSERT_EQ(0, unload_module());
 	EXPECT_FALSE(module_loaded());
 
 	settle();

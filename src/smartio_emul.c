@@ -774,6 +774,42 @@ static void smartio_emul_add_window(struct smartio_adapter_info *info,
 	win->offset = 0;
 }
 
+/*
+ * A root port's 32-bit memory BAR (QEMU's holds its MSI-X table), which
+ * the firmware placed outside the port's windows: without it in the
+ * aperture the PCI core cannot place the BAR, and the port has no MSI-X.
+ * Sized as the PCI core does, decoding off, before anything uses the tree.
+ */
+static void smartio_emul_add_bar(void __iomem *ecam, unsigned int bus,
+				 unsigned int devfn,
+				 struct smartio_adapter_info *info)
+{
+	void __iomem *cmd = smartio_emul_addr(ecam, bus, devfn, PCI_COMMAND);
+	unsigned int i;
+
+	for (i = 0; i < 2; i++) {
+		void __iomem *reg = smartio_emul_addr(ecam, bus, devfn,
+						      PCI_BASE_ADDRESS_0 + 4 * i);
+		u32 orig = readl(reg), mask;
+		u16 command = readw(cmd);
+
+		if (!(orig & PCI_BASE_ADDRESS_MEM_MASK) ||
+		    (orig & (PCI_BASE_ADDRESS_SPACE_IO |
+			     PCI_BASE_ADDRESS_MEM_TYPE_64)))
+			continue;
+		writew(command & ~PCI_COMMAND_MEMORY, cmd);
+		writel(~0U, reg);
+		mask = readl(reg) & PCI_BASE_ADDRESS_MEM_MASK;
+		writel(orig, reg);
+		writew(command, cmd);
+		if (!mask)
+			continue;
+		smartio_emul_add_window(info, orig & PCI_BASE_ADDRESS_MEM_MASK,
+					(orig & PCI_BASE_ADDRESS_MEM_MASK) +
+					~mask, IORESOURCE_MEM);
+	}
+}
+
 /* The aperture: the windows the firmware gave the root ports of the tree. */
 static void smartio_emul_find_aperture(void __iomem *ecam, unsigned int bus,
 				       struct smartio_adapter_info *info)
@@ -811,6 +847,11 @@ static void smartio_emul_find_aperture(void __iomem *ecam, unsigned int bus,
 					((u64)(limit & 0xfff0) << 16) | 0xfffff,
 					flags);
 	}
+	/* Where windows are left: the root ports' own BARs, after them. */
+	for (devfn = 0; devfn < 256; devfn++)
+		if ((smartio_emul_read_raw(ecam, bus, devfn, PCI_HEADER_TYPE,
+					   1) & 0x7f) == PCI_HEADER_TYPE_BRIDGE)
+			smartio_emul_add_bar(ecam, bus, devfn, info);
 }
 
 static int smartio_emul_probe(struct pci_dev *pdev,

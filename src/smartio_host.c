@@ -459,6 +459,40 @@ void smartio_host_slot_remove(struct smartio_adapter *adapter, u8 bus,
 	pci_dev_put(port);
 }
 
+/*
+ * With pcie_ports=native the port driver gives a hot-plug port its pciehp
+ * service whatever the host bridge says, and pciehp then fights smartio
+ * over the slot: it finds none of the devices smartio keeps hidden, so it
+ * powers off every slot a card is hot-added to. The port driver decides
+ * its services from these flags in its probe: a remote port has none
+ * while its driver probes or is removed (both then make the same runtime
+ * PM decision from them), and gets them back from its Slot Capabilities,
+ * as the PCI core set them, in between, for the window sizing that uses
+ * them.
+ */
+static void smartio_host_port_hotplug(struct pci_dev *port, bool restore)
+{
+	u32 sltcap = 0;
+
+	if (!pci_is_pcie(port))
+		return;
+	if (restore) {
+		if (pcie_capability_read_dword(port, PCI_EXP_SLTCAP, &sltcap) ||
+		    !(sltcap & PCI_EXP_SLTCAP_HPC))
+			return;
+		port->is_hotplug_bridge = 1;
+#ifdef SMARTIO_HAS_IS_PCIEHP
+		port->is_pciehp = 1;
+#endif
+		return;
+	}
+	port->is_hotplug_bridge = 0;
+#ifdef SMARTIO_HAS_IS_PCIEHP
+	/* Stable kernels since 2025 look at this one. */
+	port->is_pciehp = 0;
+#endif
+}
+
 /**
  * smartio_host_pci_event() - DMA, MSI, runtime PM and slot IRQs of remote devices
  * @pdev: a PCI device being added or deleted
@@ -501,11 +535,20 @@ void smartio_host_pci_event(struct pci_dev *pdev, unsigned long action)
 	case BUS_NOTIFY_ADD_DEVICE:
 		pm_runtime_get_noresume(&pdev->dev);
 		break;
+	case BUS_NOTIFY_BIND_DRIVER:
+		smartio_host_port_hotplug(pdev, false);
+		break;
+	case BUS_NOTIFY_DRIVER_NOT_BOUND:
+	case BUS_NOTIFY_UNBOUND_DRIVER:
+		smartio_host_port_hotplug(pdev, true);
+		break;
 	case BUS_NOTIFY_BOUND_DRIVER:
+		smartio_host_port_hotplug(pdev, true);
 		smartio_slot_irq_bound(adapter, pdev);
 		break;
 	case BUS_NOTIFY_UNBIND_DRIVER:
 		smartio_slot_irq_unbind(pdev);
+		smartio_host_port_hotplug(pdev, false);
 		break;
 	case BUS_NOTIFY_DEL_DEVICE:
 		pm_runtime_put_noidle(&pdev->dev);

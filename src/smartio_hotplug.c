@@ -4,7 +4,8 @@
  *
  * pciehp does not bind below the synthetic host bridges, so the hot-plug
  * slots of the remote tree and the adapter's link are polled here, and a
- * slot whose port has MSI to spare also kicks the watcher by interrupt. A
+ * slot whose port signals by MSI or MSI-X also kicks the watcher by
+ * interrupt. A
  * device that appears is scanned into the pool (and borrowed with
  * autoborrow_transparent); an attention button press returns the devices
  * behind the slot and powers it off (at once, or once button_cancel_ms
@@ -15,6 +16,7 @@
  * has its devices removed, and borrowed again if the same card answers.
  */
 
+#include <linux/bitfield.h>
 #include <linux/delay.h>
 #include <linux/interrupt.h>
 #include <linux/jiffies.h>
@@ -802,12 +804,14 @@ void smartio_watch_init(struct smartio_adapter *adapter)
  * @adapter: the adapter whose watcher it kicks
  * @port: the port, a bridge in the synthetic domain
  * @irq: its Linux interrupt number
+ * @shared: a vector of the port driver's, not allocated here
  */
 struct smartio_slot_irq {
 	struct list_head node;
 	struct smartio_adapter *adapter;
 	struct pci_dev *port;
 	int irq;
+	bool shared;
 };
 
 #define SMARTIO_SLOT_IRQ_EVENTS	(PCI_EXP_SLTCTL_ABPE | PCI_EXP_SLTCTL_PDCE | \
@@ -817,7 +821,11 @@ static DEFINE_MUTEX(smartio_slot_irq_lock);
 static LIST_HEAD(smartio_slot_irqs);	/* smartio_slot_irq_lock */
 static bool smartio_slot_irqs_off;	/* smartio_slot_irq_lock */
 
-/* The watcher handles the event: it reads and clears Slot Status itself. */
+/*
+ * The watcher handles the event: it reads and clears Slot Status itself.
+ * On a vector shared with a port service the event may be that service's:
+ * a poll that finds nothing costs a few config reads.
+ */
 static irqreturn_t smartio_slot_isr(int irq, void *data)
 {
 	struct smartio_slot_irq *si = data;
@@ -827,18 +835,50 @@ static irqreturn_t smartio_slot_isr(int irq, void *data)
 	return IRQ_HANDLED;
 }
 
+static int smartio_port_service(struct device *dev, void *data)
+{
+	return dev->bus && !strcmp(dev->bus->name, "pci_express");
+}
+
+/*
+ * The vector the slot signals on. A port driver that set up interrupts for
+ * a service of its own (bandwidth notification, which 6.1 gives every
+ * port with Link Bandwidth Notification, as all ports above 5 GT/s have)
+ * owns the port's MSI or MSI-X: the slot then uses the vector its PCIe
+ * Capabilities name, shared. Otherwise the vectors up to that one are
+ * allocated here.
+ */
+static int smartio_slot_irq_vector(struct smartio_slot_irq *si)
+{
+	struct pci_dev *port = si->port;
+	unsigned int msg = FIELD_GET(PCI_EXP_FLAGS_IRQ, pcie_caps_reg(port));
+	int ret;
+
+	if (port->msi_enabled || port->msix_enabled) {
+		si->shared = true;
+		return pci_irq_vector(port, msg);
+	}
+	/* Services on the legacy interrupt: switching to MSI would cut them. */
+	if ((!port->msi_cap && !port->msix_cap) ||
+	    device_for_each_child(&port->dev, NULL, smartio_port_service))
+		return -ENODEV;
+	ret = pci_alloc_irq_vectors(port, msg + 1, msg + 1,
+				    PCI_IRQ_MSIX | PCI_IRQ_MSI);
+	return ret < 0 ? ret : pci_irq_vector(port, msg);
+}
+
 /**
  * smartio_slot_irq_bound() - take the hot-plug interrupt of a remote port
  * @adapter: the adapter
  * @port: a bridge of its synthetic domain whose driver just bound
  *
  * pciehp does not claim the slots of a synthetic domain (native hot-plug
- * is off there), so the port driver binds the port without asking for the
- * slot's interrupt. smartio takes it, if the port has a hot-plug slot and
- * MSI, the port driver enabled no interrupt of its own and interrupt
- * remapping would not block the port's MSIs (else the slot is polled
- * only): an event kicks the watcher at once instead of at its next poll.
- * Called from the PCI bus notifier.
+ * is off there, and smartio_host_port_hotplug() keeps it off even with
+ * pcie_ports=native), so the port driver binds the port without asking
+ * for the slot's interrupt. smartio takes it, if the port has a hot-plug
+ * slot and MSI or MSI-X, and interrupt remapping would not block the
+ * port's MSIs (else the slot is polled only): an event kicks the watcher
+ * at once instead of at its next poll. Called from the PCI bus notifier.
  */
 void smartio_slot_irq_bound(struct smartio_adapter *adapter,
 			    struct pci_dev *port)
@@ -847,8 +887,7 @@ void smartio_slot_irq_bound(struct smartio_adapter *adapter,
 	u32 sltcap;
 	int ret;
 
-	if (!pci_is_pcie(port) || !(pcie_caps_reg(port) & PCI_EXP_FLAGS_SLOT) ||
-	    port->msi_enabled || port->msix_enabled || !port->msi_cap)
+	if (!pci_is_pcie(port) || !(pcie_caps_reg(port) & PCI_EXP_FLAGS_SLOT))
 		return;
 	if (pcie_capability_read_dword(port, PCI_EXP_SLTCAP, &sltcap) ||
 	    !(sltcap & PCI_EXP_SLTCAP_HPC))
@@ -862,11 +901,12 @@ void smartio_slot_irq_bound(struct smartio_adapter *adapter,
 		return;
 	si->adapter = adapter;
 	si->port = port;
-	ret = pci_alloc_irq_vectors(port, 1, 1, PCI_IRQ_MSI);
+	ret = smartio_slot_irq_vector(si);
 	if (ret < 0)
 		goto free_si;
-	si->irq = pci_irq_vector(port, 0);
-	ret = request_irq(si->irq, smartio_slot_isr, 0, "smartio-slot", si);
+	si->irq = ret;
+	ret = request_irq(si->irq, smartio_slot_isr,
+			  si->shared ? IRQF_SHARED : 0, "smartio-slot", si);
 	if (ret)
 		goto free_vectors;
 	mutex_lock(&smartio_slot_irq_lock);
@@ -881,13 +921,15 @@ void smartio_slot_irq_bound(struct smartio_adapter *adapter,
 			     port->pcie_cap, SMARTIO_SLOT_IRQ_EVENTS, 0);
 	list_add_tail(&si->node, &smartio_slot_irqs);
 	mutex_unlock(&smartio_slot_irq_lock);
-	pci_dbg(port, "smartio: slot events by interrupt %d\n", si->irq);
+	pci_dbg(port, "smartio: slot events by interrupt %d%s\n", si->irq,
+		si->shared ? ", shared with the port driver" : "");
 	return;
 
 free_irq:
 	free_irq(si->irq, si);
 free_vectors:
-	pci_free_irq_vectors(port);
+	if (!si->shared)
+		pci_free_irq_vectors(port);
 free_si:
 	kfree(si);
 	pci_info(port, "smartio: slot polled only, no interrupt: %d\n", ret);
@@ -899,7 +941,8 @@ static void smartio_slot_irq_free(struct smartio_slot_irq *si)
 			     si->port->devfn, si->port->pcie_cap, 0,
 			     SMARTIO_SLOT_IRQ_EVENTS);
 	free_irq(si->irq, si);
-	pci_free_irq_vectors(si->port);
+	if (!si->shared)
+		pci_free_irq_vectors(si->port);
 	kfree(si);
 }
 

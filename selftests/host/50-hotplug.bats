@@ -239,8 +239,10 @@ borrow class=0108*" ]
 @test "slot events by interrupt: with a one-minute poll, hot-add and orderly removal still take effect at once" {
 	run gexec 'grep -c "smartio-slot" /proc/interrupts; echo 0 > /sys/bus/smartio/autoborrow_transparent
 		echo 60000 > /sys/module/smartio/parameters/hotplug_poll_ms; sleep 1'
-	# One interrupt per hot-plug downstream port (dn0, dn1).
-	[ "${lines[0]}" = 2 ]
+	# One interrupt per hot-plug port: dn0, dn1 and the fabric root port,
+	# whose MSI-X on 6.1 the port driver enabled for a service of its own
+	# (bandwidth notification), so the slot shares the port's vector.
+	[ "${lines[0]}" = 3 ]
 	add_nvme irq0
 	run gexec 'for i in $(seq 50); do test -e /sys/bus/smartio/devices/84000 && break; sleep 0.1; done; cat /sys/bus/smartio/devices/84000/state'
 	[ "$output" = available ]

@@ -5,7 +5,10 @@
 # port without hot-plug holding an NVMe (85000), in a guest booted with
 # pcie_port_pm=force. The PCI core would runtime-suspend dn2 (D3hot) while
 # its NVMe is only in the pool; smartio holds every remote bridge awake so
-# that it can still read the devices behind them.
+# that it can still read the devices behind them. The guest also boots with
+# pcie_ports=native, with which the port driver would give the remote slots
+# to pciehp, which then powers off a slot whose hot-added card it cannot
+# see (smartio keeps endpoints hidden until they are borrowed).
 
 load ../../host/helpers
 
@@ -24,6 +27,34 @@ setup_file() {
 	[[ "${lines[0]}" == *pcie_port_pm=force* ]]
 	# portdrv allowed runtime PM on it, as on a host with a recent BIOS.
 	[ "${lines[1]}" = auto ]
+}
+
+@test "pcie_ports=native: pciehp drives no remote slot; smartio takes their interrupts" {
+	run gexec 'cat /proc/cmdline; for s in /sys/bus/pci_express/devices/10000:*; do
+			[ -e $s/driver ] && echo "${s##*/} $(basename $(readlink $s/driver))"; done; true'
+	echo "$output"
+	[[ "${lines[0]}" == *pcie_ports=native* ]]
+	[[ "$output" != *pciehp* ]]
+	# The services the host bridge does not allow still bind: AER and PME
+	# of the remote root port.
+	[[ "$output" == *"10000:80:00.0:pcie002 aer"* ]]
+	# Slot interrupts: the root port, dn0 and dn1 (dn2 has no hot-plug).
+	run gexec 'grep -c smartio-slot /proc/interrupts'
+	[ "$output" = 3 ]
+}
+
+@test "pcie_ports=native: an NVMe hot-added into dn1 joins the pool, borrows and reads" {
+	qmp_ok '{"execute":"blockdev-add","arguments":{"driver":"null-co","node-name":"pp1","size":67108864}}'
+	qmp_ok '{"execute":"device_add","arguments":{"driver":"nvme","id":"pp1","serial":"pp1","drive":"pp1","bus":"dn1"}}'
+	run gexec "$GUEST_FNS"'; for i in $(seq 100); do test -e $D/84000 && break; sleep 0.1; done
+		smartio_tool borrow --no-wait 84000 > /dev/null && b=$(wait_blk 84000) &&
+		dd if=$b of=/dev/null bs=64k count=16 2>/dev/null && echo read-ok; smartio_tool return 84000'
+	echo "$output"
+	[[ "$output" == *read-ok* ]]
+	qmp_unplug pp1 30
+	qmp_ok '{"execute":"blockdev-del","arguments":{"node-name":"pp1"}}'
+	run gexec 'for i in $(seq 100); do test -e /sys/bus/smartio/devices/84000 || exit 0; sleep 0.1; done; exit 1'
+	[ "$status" -eq 0 ]
 }
 
 @test "every remote bridge stays active and in D0 after time to suspend, and both NVMe stay in the pool" {

@@ -1012,7 +1012,7 @@ void smartio_scan_adapter(struct smartio_adapter *adapter,
 	struct smartio_fdev *fdev, *tmp;
 
 	lockdep_assert_held(&smartio_lock);
-	if (adapter->dead || !adapter->host)
+	if (!smartio_adapter_host(adapter))
 		return;
 	if (!smartio_link_up(adapter)) {
 		dev_info(&adapter->dev, "link down, not scanned\n");
@@ -1721,36 +1721,60 @@ static int smartio_config_reads_get(void *data, u64 *val)
 DEFINE_DEBUGFS_ATTRIBUTE(smartio_config_reads_fops, smartio_config_reads_get,
 			 NULL, "%llu\n");
 
+/**
+ * smartio_adapter_host() - give an adapter its host bridge if it has none
+ * @adapter: the adapter
+ *
+ * Creates the host bridge, enumerating the remote bridges, and starts the
+ * watcher. A creation that failed (the aperture still held by someone
+ * else, no memory or PCI domain left) is tried again by every scan, so
+ * the adapter is not lost until it is bound again. Called with the rescan
+ * lock and smartio_lock held.
+ *
+ * Return: true if the adapter has its host bridge.
+ */
+bool smartio_adapter_host(struct smartio_adapter *adapter)
+{
+	int ret;
+
+	lockdep_assert_held(&smartio_lock);
+	if (adapter->host)
+		return true;
+	if (adapter->dead)
+		return false;
+	/* A link event from here on is the watcher's to handle. */
+	adapter->link_events_seen = atomic_read(&adapter->link_events);
+	ret = smartio_host_create(adapter);
+	if (ret) {
+		dev_err(&adapter->dev, "no PCI host bridge: %d; a scan tries again\n",
+			ret);
+		return false;
+	}
+	adapter->link_was_up = smartio_link_up(adapter);
+	smartio_watch_start(adapter);
+	return true;
+}
+
 /*
- * Creates the host bridge and enumerates the remote bridges, with the
- * rescan lock taken before smartio_lock as everywhere else: the backend's
- * probe may have been called with the rescan lock held, or without it.
+ * Creates the host bridge, with the rescan lock taken before smartio_lock
+ * as everywhere else: the backend's probe may have been called with the
+ * rescan lock held, or without it.
  */
 static void smartio_attach_fn(struct work_struct *work)
 {
 	struct smartio_adapter *adapter =
 		container_of(work, struct smartio_adapter, attach_work);
 	LIST_HEAD(dead);
-	int ret;
 
 	mutex_lock(&smartio_scan_mutex);
 	pci_lock_rescan_remove();
 	mutex_lock(&smartio_lock);
-	if (adapter->dead)
+	if (!smartio_adapter_host(adapter))
 		goto unlock;
-	/* A link event from here on is the watcher's to handle. */
-	adapter->link_events_seen = atomic_read(&adapter->link_events);
-	ret = smartio_host_create(adapter);
-	if (ret) {
-		dev_err(&adapter->dev, "no PCI host bridge: %d\n", ret);
-		goto unlock;
-	}
-	adapter->link_was_up = smartio_link_up(adapter);
 	if (READ_ONCE(autoborrow_transparent))
 		smartio_scan_adapter(adapter, &dead, false);
 	else if (adapter->link_was_up)
 		smartio_walk(adapter, false);
-	smartio_watch_start(adapter);
 unlock:
 	mutex_unlock(&smartio_lock);
 	pci_unlock_rescan_remove();

@@ -318,33 +318,45 @@ static void smartio_fdev_size_bars(struct smartio_fdev *fdev)
 	smartio_scan_write(adapter, bus, devfn, PCI_COMMAND, 2, cmd);
 }
 
-/*
- * The Device Serial Number capability of an endpoint, read as the scan
- * found it (what pci_get_dsn() would give once it is borrowed); 0 if it
- * has none. The walk is bounded: a broken list must not loop.
- */
-static u64 smartio_fdev_read_dsn(struct smartio_fdev *fdev)
+/* An extended capability; the walk is bounded: a broken list must not loop. */
+static int smartio_find_ext_cap(struct smartio_adapter *adapter, u8 bus,
+				u8 devfn, u16 id)
 {
-	struct smartio_adapter *adapter = fdev->adapter;
-	u8 bus = fdev->bus, devfn = fdev->devfn;
 	int pos = PCI_CFG_SPACE_SIZE;
 	int ttl = (PCI_CFG_SPACE_EXP_SIZE - PCI_CFG_SPACE_SIZE) / 8;
-	u32 hdr, lo, hi;
+	u32 hdr;
 
 	while (ttl-- > 0) {
 		hdr = smartio_scan_read(adapter, bus, devfn, pos, 4);
 		if (!hdr || hdr == ~0U)
 			return 0;
-		if (PCI_EXT_CAP_ID(hdr) == PCI_EXT_CAP_ID_DSN) {
-			lo = smartio_scan_read(adapter, bus, devfn, pos + 4, 4);
-			hi = smartio_scan_read(adapter, bus, devfn, pos + 8, 4);
-			return ((u64)hi << 32) | lo;
-		}
+		if (PCI_EXT_CAP_ID(hdr) == id)
+			return pos;
 		pos = PCI_EXT_CAP_NEXT(hdr);
 		if (pos < PCI_CFG_SPACE_SIZE)
 			return 0;
 	}
 	return 0;
+}
+
+/*
+ * The Device Serial Number capability of an endpoint, read as the scan
+ * found it (what pci_get_dsn() would give once it is borrowed); 0 if it
+ * has none.
+ */
+static u64 smartio_fdev_read_dsn(struct smartio_fdev *fdev)
+{
+	struct smartio_adapter *adapter = fdev->adapter;
+	u8 bus = fdev->bus, devfn = fdev->devfn;
+	int pos;
+	u32 lo, hi;
+
+	pos = smartio_find_ext_cap(adapter, bus, devfn, PCI_EXT_CAP_ID_DSN);
+	if (!pos)
+		return 0;
+	lo = smartio_scan_read(adapter, bus, devfn, pos + 4, 4);
+	hi = smartio_scan_read(adapter, bus, devfn, pos + 8, 4);
+	return ((u64)hi << 32) | lo;
 }
 
 /* A DSN as lspci prints it: eight bytes, most significant first. */
@@ -857,68 +869,130 @@ static void smartio_scan_endpoint(struct smartio_adapter *adapter, u8 bus,
 		fdev->seen = true;
 }
 
+static void smartio_scan_bus(struct smartio_adapter *adapter, u8 bus,
+			     unsigned long *visited, int depth, bool pool,
+			     bool cold, bool ari);
+
+/*
+ * An ARI device (Alternative Routing-ID Interpretation) below the bridge:
+ * its functions are 0-255 of device 0, and only a port that forwards ARI
+ * reaches those above 7. Turns forwarding on, as the PCI core does once
+ * it scans function 0 (pci_configure_ari()), so that the pool sees every
+ * function before any is borrowed.
+ */
+static bool smartio_scan_ari(struct smartio_adapter *adapter, u8 bus,
+			     u8 devfn, u8 sec)
+{
+	u8 exp = smartio_find_cap(adapter, bus, devfn, PCI_CAP_ID_EXP);
+	u32 ctl;
+
+	if (!exp || !(smartio_scan_read(adapter, bus, devfn,
+					exp + PCI_EXP_DEVCAP2, 4) &
+		      PCI_EXP_DEVCAP2_ARI))
+		return false;
+	if ((smartio_scan_read(adapter, sec, 0, PCI_VENDOR_ID, 2) & 0xffff) ==
+	    0xffff ||
+	    !smartio_find_ext_cap(adapter, sec, 0, PCI_EXT_CAP_ID_ARI))
+		return false;
+	ctl = smartio_scan_read(adapter, bus, devfn, exp + PCI_EXP_DEVCTL2, 2);
+	if (!(ctl & PCI_EXP_DEVCTL2_ARI))
+		smartio_scan_write(adapter, bus, devfn, exp + PCI_EXP_DEVCTL2,
+				   2, ctl | PCI_EXP_DEVCTL2_ARI);
+	return true;
+}
+
+/*
+ * One function met by the walk: a bridge is walked below, an endpoint
+ * added to the pool (with @pool). Returns its header type, or ~0 if
+ * nothing answers there (or a device still initializing, found by the next
+ * scan).
+ */
+static u32 smartio_scan_fn(struct smartio_adapter *adapter, u8 bus, u8 devfn,
+			   unsigned long *visited, int depth, bool pool,
+			   bool cold)
+{
+	u32 id, hdr;
+	u8 sec;
+
+	id = smartio_scan_read(adapter, bus, devfn, PCI_VENDOR_ID, 4);
+	if ((id & 0xffff) == 0xffff || (id & 0xffff) == 0)
+		return ~0U;
+	/*
+	 * Configuration Request Retry Status seen through a port with CRS
+	 * Software Visibility: a device still initializing.
+	 */
+	if ((id & 0xffff) == SMARTIO_CRS_VENDOR_ID)
+		return ~0U;
+	hdr = smartio_scan_read(adapter, bus, devfn, PCI_HEADER_TYPE, 1);
+
+	if ((hdr & 0x7f) == PCI_HEADER_TYPE_BRIDGE) {
+		bool powered = false, below;
+
+		/* Nothing below a held slot joins the pool. */
+		below = smartio_slot_found(adapter, bus, devfn, &powered);
+		sec = smartio_scan_read(adapter, bus, devfn, PCI_SECONDARY_BUS,
+					1);
+		if (!smartio_host_knows(adapter, bus, devfn))
+			adapter->new_bridge = true;
+		if (below && sec > bus && sec <= adapter->info.bus_end)
+			smartio_scan_bus(adapter, sec, visited, depth + 1, pool,
+					 cold || powered,
+					 smartio_scan_ari(adapter, bus, devfn,
+							  sec));
+	} else if (pool && (hdr & 0x7f) == PCI_HEADER_TYPE_NORMAL) {
+		smartio_scan_endpoint(adapter, bus, devfn, id, cold);
+	}
+	return hdr;
+}
+
 /*
  * Walks the remote tree below @bus: records the hot-plug slots (powering on
  * occupied ones, not going below held ones) and, with @pool, adds the
  * endpoints to the pool; @cold: this walk powered the slot above @bus on,
- * so what it adds there is fresh from power-on reset.
+ * so what it adds there is fresh from power-on reset; @ari: the port above
+ * forwards ARI to the device on @bus, whose functions chain by their Next
+ * Function Numbers.
  */
 static void smartio_scan_bus(struct smartio_adapter *adapter, u8 bus,
 			     unsigned long *visited, int depth, bool pool,
-			     bool cold)
+			     bool cold, bool ari)
 {
-	unsigned int dev, fn;
-	u32 id, hdr;
-	u8 sec;
+	unsigned int dev, fn, n;
+	int pos;
 
 	if (depth > SMARTIO_MAX_DEPTH || test_and_set_bit(bus, visited))
 		return;
 
+	if (ari) {
+		for (fn = 0, n = 0; n < 256; n++) {
+			if (smartio_scan_fn(adapter, bus, fn, visited, depth,
+					    pool, cold) == ~0U)
+				break;
+			pos = smartio_find_ext_cap(adapter, bus, fn,
+						   PCI_EXT_CAP_ID_ARI);
+			if (!pos)
+				break;
+			dev = PCI_ARI_CAP_NFN(smartio_scan_read(adapter, bus, fn,
+								pos + PCI_ARI_CAP,
+								2));
+			/* The chain only goes up; 0 ends it. */
+			if (dev <= fn)
+				break;
+			fn = dev;
+		}
+		return;
+	}
 	for (dev = 0; dev < 32; dev++) {
 		for (fn = 0; fn < 8; fn++) {
-			u8 devfn = PCI_DEVFN(dev, fn);
+			u32 hdr = smartio_scan_fn(adapter, bus,
+						  PCI_DEVFN(dev, fn), visited,
+						  depth, pool, cold);
 
-			id = smartio_scan_read(adapter, bus, devfn,
-					       PCI_VENDOR_ID, 4);
-			if ((id & 0xffff) == 0xffff || (id & 0xffff) == 0) {
+			if (hdr == ~0U) {
 				if (fn == 0)
 					break;
 				continue;
 			}
-			/*
-			 * Configuration Request Retry Status seen through a
-			 * port with CRS Software Visibility: a device still
-			 * initializing, found by the next scan.
-			 */
-			if ((id & 0xffff) == SMARTIO_CRS_VENDOR_ID) {
-				if (fn == 0)
-					break;
-				continue;
-			}
-			hdr = smartio_scan_read(adapter, bus, devfn,
-						PCI_HEADER_TYPE, 1);
-
-			if ((hdr & 0x7f) == PCI_HEADER_TYPE_BRIDGE) {
-				bool powered = false, below;
-
-				/* Nothing below a held slot joins the pool. */
-				below = smartio_slot_found(adapter, bus, devfn,
-							   &powered);
-				sec = smartio_scan_read(adapter, bus, devfn,
-							PCI_SECONDARY_BUS, 1);
-				if (!smartio_host_knows(adapter, bus, devfn))
-					adapter->new_bridge = true;
-				if (below && sec > bus &&
-				    sec <= adapter->info.bus_end)
-					smartio_scan_bus(adapter, sec, visited,
-							 depth + 1, pool,
-							 cold || powered);
-			} else if (pool &&
-				   (hdr & 0x7f) == PCI_HEADER_TYPE_NORMAL) {
-				smartio_scan_endpoint(adapter, bus, devfn, id,
-						      cold);
-			}
-
 			if (fn == 0 && !(hdr & 0x80))
 				break;
 		}
@@ -988,7 +1062,7 @@ static int smartio_walk(struct smartio_adapter *adapter, bool pool)
 	smartio_slots_walk_start(adapter);
 	adapter->new_bridge = false;
 	smartio_scan_bus(adapter, adapter->info.bus_start, visited, 0, pool,
-			 false);
+			 false, false);
 	smartio_slots_walk_end(adapter);
 	bitmap_free(visited);
 	return 0;

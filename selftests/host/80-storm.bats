@@ -81,8 +81,11 @@ qmp_storm() {
 					echo "$id" >> "$BATS_FILE_TMPDIR/stuck"
 				fi
 			fi
-			qemu_has_device "$id" ||
+			# A removal that completed just after its wait is not stuck.
+			if ! qemu_has_device "$id"; then
 				qmp_ok "{\"execute\":\"blockdev-del\",\"arguments\":{\"node-name\":\"$id\"}}" 2>/dev/null
+				sed -i "/^$id\$/d" "$BATS_FILE_TMPDIR/stuck"
+			fi
 		fi
 		# Retry what is stuck; it blocks the slot for the next add.
 		for id in $(cat "$BATS_FILE_TMPDIR/stuck"); do

@@ -37,6 +37,18 @@ teardown() {
 	[[ "$output" != *85010* ]]
 }
 
+@test "the scan, before any borrow, turns on ARI forwarding at the port of the PF (it has ARI)" {
+	# Functions above 7 of an ARI device answer only through a port that
+	# forwards ARI; the PCI core turns it on only when it scans function 0.
+	run gx 'test -e /sys/bus/smartio/devices/85000/pci_dev && echo borrowed
+		lspci -s 10000:82:02.0 -vv | grep DevCtl2:; lspci -s 10000:82:00.0 -vv | grep DevCtl2:'
+	echo "$output"
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" == *ARIFwd+* ]]
+	# dn0's NVMe has no ARI: its port is left alone.
+	[[ "${lines[1]}" == *ARIFwd-* ]]
+}
+
 @test "a borrowed PF creates two VFs in domain 10000 with sriov_numvfs" {
 	run gx "$GUEST_FNS; smartio_tool borrow --no-wait 85000 >/dev/null && wait_bound 85000 &&
 		cat $PF/sriov_totalvfs && echo 0 > $PF/sriov_drivers_autoprobe &&

@@ -42,6 +42,8 @@ struct smartio_host;
  * @pending: its button was pressed; it powers off at @deadline unless the
  *	button is pressed again (see button_cancel_ms)
  * @deadline: when a pending power-off happens, in jiffies
+ * @powered: powered on before the walk (smartio_slots_power_on()): the
+ *	devices it finds below are fresh from power-on reset
  *
  * Entries live in &smartio_adapter.slots and are protected by smartio_lock;
  * a walk keeps the state of the slots it finds again.
@@ -56,6 +58,7 @@ struct smartio_slot {
 	bool held;
 	bool pending;
 	unsigned long deadline;
+	bool powered;
 };
 
 /* Vendor ID read while a device answers with CRS (PCIe r6.0 sec 2.3.2). */
@@ -104,7 +107,8 @@ struct smartio_again {
  * @fdevs: pool devices behind this adapter (smartio_lock)
  * @node: entry in the adapter list (smartio_lock)
  * @config_reads: remote config reads done through this adapter
- * @scan_config_reads: remote config reads of the last scan (smartio_lock)
+ * @scan_config_reads: remote config reads of the last scan (and of a
+ *	borrow's reset outside the locks meanwhile)
  * @debugfs: the adapter's debugfs directory
  * @slots: hot-plug slots found by the last walk of the tree (smartio_lock)
  * @nr_slots: number of valid @slots (smartio_lock)
@@ -139,7 +143,7 @@ struct smartio_adapter {
 	struct list_head fdevs;
 	struct list_head node;
 	atomic64_t config_reads;
-	u64 scan_config_reads;
+	atomic64_t scan_config_reads;
 	struct dentry *debugfs;
 	struct smartio_slot slots[SMARTIO_MAX_SLOTS];
 	unsigned int nr_slots;
@@ -196,6 +200,8 @@ struct smartio_bar {
  * @cold: in its power-on reset state, as the scan that powered its slot on
  *	found it, until its first borrow (smartio_lock)
  * @dead: dropped from the pool; stores must give up (smartio_lock)
+ * @resetting: a borrow resets it outside the rescan lock; scans keep it
+ *	and nothing else borrows it meanwhile (smartio_lock)
  */
 struct smartio_fdev {
 	struct device dev;
@@ -218,6 +224,7 @@ struct smartio_fdev {
 	bool fresh;
 	bool cold;
 	bool dead;
+	bool resetting;
 };
 
 #define to_smartio_fdev(d) container_of(d, struct smartio_fdev, dev)
@@ -265,6 +272,7 @@ void smartio_policy_exit(void);
 
 /* smartio_hotplug.c */
 u8 smartio_find_cap(struct smartio_adapter *adapter, u8 bus, u8 devfn, u8 cap);
+void smartio_slots_power_on(struct smartio_adapter *adapter);
 bool smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn,
 			bool *powered);
 void smartio_slots_walk_start(struct smartio_adapter *adapter);

@@ -244,7 +244,7 @@ u32 smartio_scan_read(struct smartio_adapter *adapter, u8 bus, u8 devfn,
 {
 	u32 val;
 
-	adapter->scan_config_reads++;
+	atomic64_inc(&adapter->scan_config_reads);
 	if (smartio_config_read(adapter, bus, devfn, where, size, &val))
 		return ~0U;
 	return val;
@@ -564,12 +564,12 @@ static int smartio_dma_check(struct smartio_fdev *fdev)
 
 /*
  * Called with the rescan lock and smartio_lock held. The device is reset
- * first where it can be: a device returned in the middle of its driver's
- * initialization may still hold queues pointing at memory that driver
- * freed, and the next driver enables bus mastering before it resets the
- * device itself.
+ * first where it can be (unless @reset_done): a device returned in the
+ * middle of its driver's initialization may still hold queues pointing at
+ * memory that driver freed, and the next driver enables bus mastering
+ * before it resets the device itself.
  */
-static int smartio_borrow_locked(struct smartio_fdev *fdev)
+static int smartio_borrow_locked(struct smartio_fdev *fdev, bool reset_done)
 {
 	struct smartio_adapter *adapter = fdev->adapter;
 	unsigned int events = atomic_read(&adapter->link_events);
@@ -581,7 +581,7 @@ static int smartio_borrow_locked(struct smartio_fdev *fdev)
 	lockdep_assert_held(&smartio_lock);
 	if (fdev->dead || adapter->dead)
 		return -ENODEV;
-	if (fdev->pdev)
+	if (fdev->pdev || fdev->resetting)
 		return -EBUSY;
 	if (!smartio_link_up(adapter))
 		return -ENODEV;
@@ -597,7 +597,7 @@ static int smartio_borrow_locked(struct smartio_fdev *fdev)
 	if (!try_module_get(adapter->owner))
 		return -ENODEV;
 	/* A hot-added device not yet borrowed needs no reset: saves 100 ms. */
-	if (!fdev->cold)
+	if (!fdev->cold && !reset_done)
 		smartio_fdev_reset(fdev);
 	fdev->cold = false;
 	pdev = smartio_host_attach(adapter, fdev->bus, fdev->devfn);
@@ -781,7 +781,7 @@ static void smartio_borrow_again(struct smartio_adapter *adapter)
 				 again->device);
 			continue;
 		}
-		ret = smartio_borrow_locked(fdev);
+		ret = smartio_borrow_locked(fdev, false);
 		if (ret)
 			dev_warn(&fdev->dev, "cannot borrow it again: %d\n", ret);
 		else
@@ -1034,12 +1034,12 @@ static void smartio_scan_prune(struct smartio_adapter *adapter,
 	u32 id;
 
 	lockdep_assert_held(&smartio_lock);
-	adapter->scan_config_reads = 0;
+	atomic64_set(&adapter->scan_config_reads, 0);
 	/* A reset tree loses its whole pool, re-added by the scan after. */
 	if (smartio_scan_reset(adapter, dead))
 		return;
 	list_for_each_entry_safe(fdev, tmp, &adapter->fdevs, node) {
-		if (fdev->pdev)
+		if (fdev->pdev || fdev->resetting)
 			continue;
 		id = smartio_scan_read(adapter, fdev->bus, fdev->devfn,
 				       PCI_VENDOR_ID, 4);
@@ -1107,8 +1107,9 @@ void smartio_scan_adapter(struct smartio_adapter *adapter,
 	    smartio_walk(adapter, true))
 		return;
 
+	/* One a borrow is resetting may not answer yet: it stays. */
 	list_for_each_entry_safe(fdev, tmp, &adapter->fdevs, node)
-		if (!fdev->seen && !fdev->pdev)
+		if (!fdev->seen && !fdev->pdev && !fdev->resetting)
 			smartio_fdev_drop(fdev, dead);
 
 	list_for_each_entry(fdev, &adapter->fdevs, node) {
@@ -1128,11 +1129,40 @@ void smartio_scan_adapter(struct smartio_adapter *adapter,
 				dev_info(&fdev->dev, "autoborrow: no policy rule matches\n");
 			continue;
 		}
-		ret = smartio_borrow_locked(fdev);
+		ret = smartio_borrow_locked(fdev, false);
 		if (ret)
 			dev_warn(&fdev->dev, "autoborrow failed: %d\n", ret);
 	}
 	smartio_borrow_again(adapter);
+}
+
+/*
+ * Powers on the slots a card waits in, adapter by adapter, with no lock
+ * but smartio_scan_mutex held across the waits (smartio_lock guards the
+ * adapter list only while the next adapter is looked up).
+ */
+static void smartio_power_on_all(void)
+{
+	struct smartio_adapter *adapter, *pos;
+	unsigned int i, n;
+
+	for (i = 0; ; i++) {
+		adapter = NULL;
+		n = 0;
+		mutex_lock(&smartio_lock);
+		list_for_each_entry(pos, &smartio_adapters, node) {
+			if (n++ == i) {
+				adapter = pos;
+				get_device(&adapter->dev);
+				break;
+			}
+		}
+		mutex_unlock(&smartio_lock);
+		if (!adapter)
+			return;
+		smartio_slots_power_on(adapter);
+		put_device(&adapter->dev);
+	}
 }
 
 static void smartio_scan_all(void)
@@ -1144,6 +1174,7 @@ static void smartio_scan_all(void)
 	flush_workqueue(smartio_attach_wq);
 
 	mutex_lock(&smartio_scan_mutex);
+	smartio_power_on_all();
 	/* Pruned devices must be gone from sysfs before their slot is re-added. */
 	pci_lock_rescan_remove();
 	mutex_lock(&smartio_lock);
@@ -1439,16 +1470,20 @@ static ssize_t slot_power_on_store(struct device *dev,
 		return ret;
 
 	mutex_lock(&smartio_scan_mutex);
-	pci_lock_rescan_remove();
 	mutex_lock(&smartio_lock);
 	if (adapter->dead || !adapter->host || !smartio_link_up(adapter))
 		ret = -ENODEV;
 	else
 		ret = smartio_slot_release_hold(adapter, bus, devfn);
-	if (ret > 0)
-		smartio_scan_adapter(adapter, &dead, true);
 	mutex_unlock(&smartio_lock);
-	pci_unlock_rescan_remove();
+	if (ret > 0) {
+		smartio_slots_power_on(adapter);
+		pci_lock_rescan_remove();
+		mutex_lock(&smartio_lock);
+		smartio_scan_adapter(adapter, &dead, true);
+		mutex_unlock(&smartio_lock);
+		pci_unlock_rescan_remove();
+	}
 	smartio_fdevs_unregister(&dead);
 	mutex_unlock(&smartio_scan_mutex);
 	return ret < 0 ? ret : count;
@@ -1632,14 +1667,31 @@ static DEVICE_ATTR_RO(state);
 static ssize_t borrow_store(struct device *dev, struct device_attribute *attr,
 			    const char *buf, size_t count)
 {
+	struct smartio_fdev *fdev = to_smartio_fdev(dev);
+	bool reset;
 	int ret;
 
 	ret = smartio_parse_true(buf, count);
 	if (ret)
 		return ret;
+	/*
+	 * A function level reset takes 100 ms and more: not under the rescan
+	 * lock, which the host's own hot-plug and rescans wait for.
+	 */
+	mutex_lock(&smartio_lock);
+	ret = fdev->dead ? -ENODEV : fdev->pdev || fdev->resetting ? -EBUSY : 0;
+	reset = !ret && !fdev->cold;
+	fdev->resetting = reset;
+	mutex_unlock(&smartio_lock);
+	if (ret)
+		return ret;
+	if (reset)
+		smartio_fdev_reset(fdev);
+
 	pci_lock_rescan_remove();
 	mutex_lock(&smartio_lock);
-	ret = smartio_borrow_locked(to_smartio_fdev(dev));
+	fdev->resetting = false;
+	ret = smartio_borrow_locked(fdev, reset);
 	mutex_unlock(&smartio_lock);
 	pci_unlock_rescan_remove();
 	return ret ?: count;
@@ -1778,7 +1830,7 @@ static int smartio_scan_reads_get(void *data, u64 *val)
 	struct smartio_adapter *adapter = data;
 
 	mutex_lock(&smartio_lock);
-	*val = adapter->scan_config_reads;
+	*val = atomic64_read(&adapter->scan_config_reads);
 	mutex_unlock(&smartio_lock);
 	return 0;
 }

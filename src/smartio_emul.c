@@ -74,6 +74,9 @@ struct smartio_emul_slot {
  *	down and the remote tree does not answer config requests; each
  *	change is reported as a link event, as a real adapter's link
  *	interrupt would
+ * @flr_bdf: fault injection (flr_busy_ms): the function reset last, as
+ *	bus << 8 | devfn, read locklessly
+ * @flr_until: until when (jiffies) @flr_bdf answers no config read
  * @slot_lock: protects @slots and @nr_slots; taken inside the PCI core's
  *	raw config lock, so a raw spinlock
  * @slots: slots whose power the emulation models (test only)
@@ -86,6 +89,8 @@ struct smartio_emul {
 	u8 bus_start;
 	u8 bus_end;
 	bool link_down;
+	u16 flr_bdf;
+	unsigned long flr_until;
 	raw_spinlock_t slot_lock;
 	struct smartio_emul_slot slots[SMARTIO_EMUL_MAX_BUTTONS];
 	unsigned int nr_slots;
@@ -95,6 +100,11 @@ static bool link_down_at_probe;
 module_param(link_down_at_probe, bool, 0444);
 MODULE_PARM_DESC(link_down_at_probe,
 		 "Test only: bind each adapter with its link down, as a real adapter whose cable or chassis is not up yet; debugfs link_down brings it up (default: 0)");
+
+static unsigned int flr_busy_ms;
+module_param(flr_busy_ms, uint, 0644);
+MODULE_PARM_DESC(flr_busy_ms,
+		 "Test only: after a function level reset a function answers no config read for this many milliseconds, as a slow device would (QEMU's reset at once); 0 for none (default: 0)");
 
 static bool adapter_id;
 module_param(adapter_id, bool, 0444);
@@ -251,6 +261,56 @@ static u32 smartio_emul_slot_write(struct smartio_emul *emul,
 				    PCI_EXP_SLTCTL_PWR_ON);
 }
 
+static u8 smartio_emul_find_exp(void __iomem *ecam, unsigned int bus,
+				unsigned int devfn)
+{
+	u32 pos, id;
+	int ttl = 48;
+
+	if (!(smartio_emul_read_raw(ecam, bus, devfn, PCI_STATUS, 2) &
+	      PCI_STATUS_CAP_LIST))
+		return 0;
+	pos = smartio_emul_read_raw(ecam, bus, devfn, PCI_CAPABILITY_LIST, 1);
+	while (ttl-- && pos >= PCI_STD_HEADER_SIZEOF && pos < 0x100) {
+		pos &= ~3;
+		id = smartio_emul_read_raw(ecam, bus, devfn, pos, 1);
+		if (id == PCI_CAP_ID_EXP)
+			return pos;
+		if (id == 0xff)
+			break;
+		pos = smartio_emul_read_raw(ecam, bus, devfn, pos + 1, 1);
+	}
+	return 0;
+}
+
+/*
+ * Fault injection: a function answers no config read for flr_busy_ms after
+ * a function level reset, as a device that takes its time does (QEMU's
+ * reset at once). One function at a time is enough for the tests.
+ */
+static bool smartio_emul_flr_busy(struct smartio_emul *emul, unsigned int bus,
+				  unsigned int devfn)
+{
+	return READ_ONCE(emul->flr_bdf) == (bus << 8 | devfn) &&
+	       time_before(jiffies, READ_ONCE(emul->flr_until));
+}
+
+static void smartio_emul_flr_seen(struct smartio_emul *emul, unsigned int bus,
+				  unsigned int devfn, int where, int size,
+				  u32 val)
+{
+	unsigned int ms = READ_ONCE(flr_busy_ms);
+	u8 exp;
+
+	if (!ms || size != 2 || !(val & PCI_EXP_DEVCTL_BCR_FLR))
+		return;
+	exp = smartio_emul_find_exp(emul->ecam, bus - emul->bus_start, devfn);
+	if (!exp || where != exp + PCI_EXP_DEVCTL)
+		return;
+	WRITE_ONCE(emul->flr_until, jiffies + msecs_to_jiffies(ms));
+	WRITE_ONCE(emul->flr_bdf, bus << 8 | devfn);
+}
+
 /**
  * smartio_emul_config_read() - &smartio_adapter_ops.config_read over ECAM
  * @adapter: the adapter
@@ -278,6 +338,10 @@ static int smartio_emul_config_read(struct smartio_adapter *adapter,
 	if (READ_ONCE(emul->link_down)) {
 		PCI_SET_ERROR_RESPONSE(val);
 		return PCIBIOS_DEVICE_NOT_FOUND;
+	}
+	if (smartio_emul_flr_busy(emul, bus, devfn)) {
+		PCI_SET_ERROR_RESPONSE(val);
+		return PCIBIOS_SUCCESSFUL;
 	}
 	*val = smartio_emul_read_raw(emul->ecam, bus - emul->bus_start, devfn,
 				     where, size);
@@ -330,6 +394,7 @@ static int smartio_emul_config_write(struct smartio_adapter *adapter,
 	/* A function in a powered-off slot does not answer. */
 	if (below_off)
 		return PCIBIOS_SUCCESSFUL;
+	smartio_emul_flr_seen(emul, bus, devfn, where, size, val);
 	addr = smartio_emul_addr(emul->ecam, bus - emul->bus_start, devfn,
 				 where);
 	switch (size) {
@@ -450,28 +515,6 @@ static const struct file_operations smartio_emul_power_cycle_fops = {
 	.write = smartio_emul_power_cycle_write,
 	.llseek = default_llseek,
 };
-
-static u8 smartio_emul_find_exp(void __iomem *ecam, unsigned int bus,
-				unsigned int devfn)
-{
-	u32 pos, id;
-	int ttl = 48;
-
-	if (!(smartio_emul_read_raw(ecam, bus, devfn, PCI_STATUS, 2) &
-	      PCI_STATUS_CAP_LIST))
-		return 0;
-	pos = smartio_emul_read_raw(ecam, bus, devfn, PCI_CAPABILITY_LIST, 1);
-	while (ttl-- && pos >= PCI_STD_HEADER_SIZEOF && pos < 0x100) {
-		pos &= ~3;
-		id = smartio_emul_read_raw(ecam, bus, devfn, pos, 1);
-		if (id == PCI_CAP_ID_EXP)
-			return pos;
-		if (id == 0xff)
-			break;
-		pos = smartio_emul_read_raw(ecam, bus, devfn, pos + 1, 1);
-	}
-	return 0;
-}
 
 /*
  * Parses "bb:dd.f" of a port whose slot has the Slot Capabilities bits

@@ -394,8 +394,38 @@ bool smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn,
 		slot->held = false;
 	if (slot->held)
 		return false;
-	*powered = smartio_slot_power_on(adapter, slot);
+	*powered = smartio_slot_power_on(adapter, slot) || slot->powered;
+	slot->powered = false;
 	return true;
+}
+
+/**
+ * smartio_slots_power_on() - power on the known slots a card waits in
+ * @adapter: the adapter
+ *
+ * Before a scan takes the rescan lock: powering a slot on waits for its
+ * link, up to 1.1 s, which the host's own pciehp and rescans must not wait
+ * for. The walk then finds these slots on, their devices fresh from
+ * power-on reset; it still powers on a slot it meets for the first time.
+ * Called under smartio_scan_mutex alone, which keeps the slots and the
+ * host bridge as they are (every walk and slot change holds it), so that
+ * smartio_lock is not held across the wait either.
+ */
+void smartio_slots_power_on(struct smartio_adapter *adapter)
+{
+	unsigned int i;
+
+	lockdep_assert_held(&smartio_scan_mutex);
+	if (READ_ONCE(adapter->dead) || !adapter->host ||
+	    !smartio_link_up(adapter))
+		return;
+	for (i = 0; i < adapter->nr_slots; i++) {
+		struct smartio_slot *slot = &adapter->slots[i];
+
+		if (!slot->held && !slot->pending &&
+		    smartio_slot_power_on(adapter, slot))
+			slot->powered = true;
+	}
 }
 
 /* How smartio_release() treats the borrowed devices it takes out. */
@@ -777,6 +807,7 @@ static void smartio_watch(struct work_struct *work)
 	smartio_fdevs_unregister(&dead);
 
 	if (rescan) {
+		smartio_slots_power_on(adapter);
 		pci_lock_rescan_remove();
 		mutex_lock(&smartio_lock);
 		smartio_scan_adapter(adapter, &dead, true);

@@ -3,7 +3,8 @@
 #
 # Host-side: what real adapters and chassis do and QEMU does not by itself,
 # through the emulated adapter's test-only fault injection: an adapter bound
-# while its link is down (module parameter link_down_at_probe), a power
+# while its link is down (module parameter link_down_at_probe), a device
+# slow to answer after its function level reset (flr_busy_ms), a power
 # cycle of the remote chassis (debugfs power_cycle: link down, a secondary
 # bus reset below the remote root port, link up), which clears the switch's
 # bus numbers and windows and the NVMe's BARs, a link flap of one slot with
@@ -44,6 +45,25 @@ teardown_file() {
 	[[ "$output" == *read-ok* ]]
 	run gx 'ls /sys/bus/pci/devices | grep -c "^10000:"; rmmod smartio_emul && insmod /smartio/smartio_emul.ko'
 	[ "${lines[0]}" = 4 ]
+}
+
+@test "a borrow's function level reset does not hold the PCI core's rescan lock" {
+	# The NVMe answers no config read for 900 ms after its reset (the hook
+	# flr_busy_ms); a PCI rescan started meanwhile, which takes the rescan
+	# lock, ends while the borrow is still waiting for the device.
+	run gx "smartio_tool scan > /dev/null; smartio_tool borrow 83000 > /dev/null; smartio_tool return 83000
+		P=/sys/module/smartio_emul/parameters/flr_busy_ms; echo 900 > \$P; rm -f /tmp/flr.rc
+		(echo 1 > /sys/bus/smartio/devices/83000/borrow; echo \$? > /tmp/flr.rc) &
+		sleep 0.2
+		echo 1 > /sys/bus/pci/rescan
+		cat /sys/bus/smartio/devices/83000/state; test -e /tmp/flr.rc && echo finished || echo resetting
+		wait; cat /tmp/flr.rc; echo 0 > \$P
+		cat /sys/bus/smartio/devices/83000/state; smartio_tool return 83000"
+	echo "$output"
+	[ "${lines[0]}" = available ]
+	[ "${lines[1]}" = resetting ]
+	[ "${lines[2]}" = 0 ]
+	[ "${lines[3]}" = borrowed ]
 }
 
 @test "a chassis power cycle under a mounted, borrowed NVMe: it is removed, the tree enumerated again, and borrowed again" {

@@ -252,6 +252,8 @@ void smartio_scan_write(struct smartio_adapter *adapter, u8 bus, u8 devfn,
 			int where, int size, u32 val);
 bool smartio_link_up(struct smartio_adapter *adapter);
 bool smartio_adapter_host(struct smartio_adapter *adapter);
+void smartio_rescan_adapter(struct smartio_adapter *adapter,
+			    struct list_head *dead);
 void smartio_scan_adapter(struct smartio_adapter *adapter,
 			  struct list_head *dead, bool only_new);
 void smartio_pdev_set_gone(struct pci_dev *pdev);

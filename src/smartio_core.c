@@ -1136,6 +1136,26 @@ void smartio_scan_adapter(struct smartio_adapter *adapter,
 	smartio_borrow_again(adapter);
 }
 
+/**
+ * smartio_rescan_adapter() - scan one adapter after its slots changed
+ * @adapter: the adapter
+ * @dead: as for smartio_scan_adapter()
+ *
+ * Powers on the slots a card waits in first, outside the rescan lock,
+ * then scans, adding only new devices to autoborrow. Called under
+ * smartio_scan_mutex alone.
+ */
+void smartio_rescan_adapter(struct smartio_adapter *adapter,
+			    struct list_head *dead)
+{
+	smartio_slots_power_on(adapter);
+	pci_lock_rescan_remove();
+	mutex_lock(&smartio_lock);
+	smartio_scan_adapter(adapter, dead, true);
+	mutex_unlock(&smartio_lock);
+	pci_unlock_rescan_remove();
+}
+
 /*
  * Powers on the slots a card waits in, adapter by adapter, with no lock
  * but smartio_scan_mutex held across the waits (smartio_lock guards the
@@ -1476,14 +1496,8 @@ static ssize_t slot_power_on_store(struct device *dev,
 	else
 		ret = smartio_slot_release_hold(adapter, bus, devfn);
 	mutex_unlock(&smartio_lock);
-	if (ret > 0) {
-		smartio_slots_power_on(adapter);
-		pci_lock_rescan_remove();
-		mutex_lock(&smartio_lock);
-		smartio_scan_adapter(adapter, &dead, true);
-		mutex_unlock(&smartio_lock);
-		pci_unlock_rescan_remove();
-	}
+	if (ret > 0)
+		smartio_rescan_adapter(adapter, &dead);
 	smartio_fdevs_unregister(&dead);
 	mutex_unlock(&smartio_scan_mutex);
 	return ret < 0 ? ret : count;

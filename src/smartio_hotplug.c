@@ -807,12 +807,7 @@ static void smartio_watch(struct work_struct *work)
 	smartio_fdevs_unregister(&dead);
 
 	if (rescan) {
-		smartio_slots_power_on(adapter);
-		pci_lock_rescan_remove();
-		mutex_lock(&smartio_lock);
-		smartio_scan_adapter(adapter, &dead, true);
-		mutex_unlock(&smartio_lock);
-		pci_unlock_rescan_remove();
+		smartio_rescan_adapter(adapter, &dead);
 		smartio_fdevs_unregister(&dead);
 	}
 	mutex_unlock(&smartio_scan_mutex);

@@ -5,15 +5,15 @@
  * pciehp does not bind below the synthetic host bridges, so the hot-plug
  * slots of the remote tree and the adapter's link are polled here, and a
  * slot whose port signals by MSI or MSI-X also kicks the watcher by
- * interrupt. A
- * device that appears is scanned into the pool (and borrowed with
- * autoborrow_transparent); an attention button press returns the devices
- * behind the slot and powers it off (at once, or once button_cancel_ms
- * passed without a second press), and the slot stays off until its button
- * is pressed again or user space asks (adapter<N>/slot_power_on); a device
- * or a link that is gone has its borrowed devices marked disconnected and
- * removed; a slot whose card stayed in through a presence or link change
- * has its devices removed, and borrowed again if the same card answers.
+ * interrupt. A device that appears is scanned into the pool (and borrowed
+ * with autoborrow_transparent); an attention button press returns the
+ * devices behind the slot and powers it off (at once, or once
+ * button_cancel_ms passed without a second press), and the slot stays off
+ * until its button is pressed again or user space asks
+ * (adapter<N>/slot_power_on); a device or a link that is gone has its
+ * borrowed devices marked disconnected and removed; a slot whose card
+ * stayed in through a presence or link change has its devices removed,
+ * and borrowed again if the same card answers.
  */
 
 #include <linux/bitfield.h>

@@ -45,9 +45,12 @@ while [ ! -e $S/stop ]; do
 			ok=$((ok + 1))
 		sleep 0.5 ;;
 	# Borrowed devices pin smartio_emul: the unbind removes them, as a
-	# removal of the adapter does, and the module may then go.
+	# removal of the adapter does, and the module may then go. The adapter
+	# leaves sysfs, and frees its name, a moment after the unbind (a work
+	# item): binding again before that would name it adapter1.
 	module)
 		echo $P > $B/unbind
+		for w in $(seq 200); do [ -e $D/adapter0 ] || break; sleep 0.05; done
 		rmmod smartio_emul && rmmod smartio && ok=$((ok + 1))
 		flock $S/link.lock sh -c "insmod /smartio/smartio.ko; insmod /smartio/smartio_emul.ko; echo $P > $B/bind"
 		sleep 1 ;;

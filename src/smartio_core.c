@@ -635,7 +635,9 @@ static int smartio_borrow_locked(struct smartio_fdev *fdev, bool reset_done)
 	if (ret)
 		dev_warn(&fdev->dev, "no pci_dev link: %d\n", ret);
 
-	dev_info(&fdev->dev, "borrowed as %s\n", pci_name(pdev));
+	/* The log names what keeps the backend loaded; rmmod cannot. */
+	dev_info(&fdev->dev, "borrowed as %s, holding %s until returned\n",
+		 pci_name(pdev), module_name(adapter->owner));
 	smartio_fdev_uevent(fdev, true);
 	return 0;
 }

@@ -88,6 +88,8 @@ teardown() {
 			grep -qE "in use|temporarily unavailable" /tmp/pin.err || { cat /tmp/pin.err; exit 1; }
 		done
 		test "$(cat /sys/bus/smartio/devices/83000/state)" = borrowed
+		# The log names the device that holds the module.
+		dmesg | grep -q "smartio 83000: borrowed as 10000:83:00.0, holding smartio_emul until returned"
 		echo 3 > /proc/sys/vm/drop_caches
 		md5sum < /mnt/pin/data | cmp - /tmp/pin.md5
 		umount /mnt/pin

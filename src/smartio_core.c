@@ -562,6 +562,16 @@ static int smartio_dma_check(struct smartio_fdev *fdev)
 	return -EOPNOTSUPP;
 }
 
+/* Whether a borrow may start on it; called under smartio_lock. */
+static int smartio_borrowable(struct smartio_fdev *fdev)
+{
+	if (fdev->dead || fdev->adapter->dead)
+		return -ENODEV;
+	if (fdev->pdev || fdev->resetting)
+		return -EBUSY;
+	return 0;
+}
+
 /*
  * Called with the rescan lock and smartio_lock held. The device is reset
  * first where it can be (unless @reset_done): a device returned in the
@@ -579,10 +589,9 @@ static int smartio_borrow_locked(struct smartio_fdev *fdev, bool reset_done)
 	int ret;
 
 	lockdep_assert_held(&smartio_lock);
-	if (fdev->dead || adapter->dead)
-		return -ENODEV;
-	if (fdev->pdev || fdev->resetting)
-		return -EBUSY;
+	ret = smartio_borrowable(fdev);
+	if (ret)
+		return ret;
 	if (!smartio_link_up(adapter))
 		return -ENODEV;
 	if (smartio_config_read(adapter, fdev->bus, fdev->devfn, PCI_VENDOR_ID,
@@ -892,9 +901,8 @@ static bool smartio_scan_ari(struct smartio_adapter *adapter, u8 bus,
 					exp + PCI_EXP_DEVCAP2, 4) &
 		      PCI_EXP_DEVCAP2_ARI))
 		return false;
-	if ((smartio_scan_read(adapter, sec, 0, PCI_VENDOR_ID, 2) & 0xffff) ==
-	    0xffff ||
-	    !smartio_find_ext_cap(adapter, sec, 0, PCI_EXT_CAP_ID_ARI))
+	/* Nothing there reads all-ones, which ends the capability walk. */
+	if (!smartio_find_ext_cap(adapter, sec, 0, PCI_EXT_CAP_ID_ARI))
 		return false;
 	ctl = smartio_scan_read(adapter, bus, devfn, exp + PCI_EXP_DEVCTL2, 2);
 	if (!(ctl & PCI_EXP_DEVCTL2_ARI))
@@ -959,14 +967,15 @@ static void smartio_scan_bus(struct smartio_adapter *adapter, u8 bus,
 			     unsigned long *visited, int depth, bool pool,
 			     bool cold, bool ari)
 {
-	unsigned int dev, fn, n;
+	unsigned int dev, fn, next;
 	int pos;
 
 	if (depth > SMARTIO_MAX_DEPTH || test_and_set_bit(bus, visited))
 		return;
 
 	if (ari) {
-		for (fn = 0, n = 0; n < 256; n++) {
+		/* Numbers only go up, so the chain ends; 0 ends it too. */
+		for (fn = 0; ; fn = next) {
 			if (smartio_scan_fn(adapter, bus, fn, visited, depth,
 					    pool, cold) == ~0U)
 				break;
@@ -974,13 +983,12 @@ static void smartio_scan_bus(struct smartio_adapter *adapter, u8 bus,
 						   PCI_EXT_CAP_ID_ARI);
 			if (!pos)
 				break;
-			dev = PCI_ARI_CAP_NFN(smartio_scan_read(adapter, bus, fn,
-								pos + PCI_ARI_CAP,
-								2));
-			/* The chain only goes up; 0 ends it. */
-			if (dev <= fn)
+			next = PCI_ARI_CAP_NFN(smartio_scan_read(adapter, bus,
+								 fn,
+								 pos + PCI_ARI_CAP,
+								 2));
+			if (next <= fn)
 				break;
-			fn = dev;
 		}
 		return;
 	}
@@ -1695,7 +1703,7 @@ static ssize_t borrow_store(struct device *dev, struct device_attribute *attr,
 	 * lock, which the host's own hot-plug and rescans wait for.
 	 */
 	mutex_lock(&smartio_lock);
-	ret = fdev->dead ? -ENODEV : fdev->pdev || fdev->resetting ? -EBUSY : 0;
+	ret = smartio_borrowable(fdev);
 	reset = !ret && !fdev->cold;
 	fdev->resetting = reset;
 	mutex_unlock(&smartio_lock);

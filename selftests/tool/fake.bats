@@ -604,13 +604,20 @@ driver: nvme
 block: nvme2n1" ]
 }
 
-@test "borrow lists net and drm devices too, and stops waiting at the limit" {
-	local pci=$SYS/devices/pci10000:80/10000:80:00.0/10000:83:00.0
+@test "borrow lists net, drm and framebuffer devices too, and stops waiting at the limit" {
+	local pci=$SYS/devices/pci10000:80/10000:80:00.0/10000:83:00.0 d
 	mkborrowed 83000 83:00.0 30
-	mkdir -p "$pci/net/eth1" "$pci/drm/card1" "$pci/drm/renderD129" "$SYS/class/net" "$SYS/class/drm"
+	mkdir -p "$pci/net/eth1" "$pci/drm/card1/card1-Virtual-1" "$pci/drm/renderD129" \
+		"$pci/graphics/fb1" "$SYS/class/net" "$SYS/class/drm" "$SYS/class/graphics"
 	ln -s "$SYS/class/net" "$pci/net/eth1/subsystem"
-	ln -s "$SYS/class/drm" "$pci/drm/card1/subsystem"
-	ln -s "$SYS/class/drm" "$pci/drm/renderD129/subsystem"
+	# A connector is a drm class device without a device node: not listed.
+	for d in card1 card1/card1-Virtual-1 renderD129; do
+		ln -s "$SYS/class/drm" "$pci/drm/$d/subsystem"
+	done
+	echo 226:1 > "$pci/drm/card1/dev"
+	echo 226:129 > "$pci/drm/renderD129/dev"
+	ln -s "$SYS/class/graphics" "$pci/graphics/fb1/subsystem"
+	echo 29:1 > "$pci/graphics/fb1/dev"
 	SECONDS=0
 	SMARTIO_BORROW_WAIT=1 run_failing borrow 83000
 	[ "$status" -eq 0 ]
@@ -619,6 +626,7 @@ block: nvme2n1" ]
 	[ "$output" = "pci_dev: 10000:83:00.0
 drm: card1
 drm: renderD129
+graphics: fb1
 net: eth1" ]
 }
 

@@ -215,7 +215,7 @@ done
 # kernels: within CI's time it runs these suites (CHECK_DEBUG_SUITES=all
 # runs every one, which takes over an hour), and fewer back-to-back cycles
 # of 70-rapid (85-leak runs its full 100 borrow and 20 hot-plug cycles).
-DEBUG_SUITES=${CHECK_DEBUG_SUITES:-"00-boot smartio_input_test smartio_test 60-adapter 70-rapid 80-storm 85-leak topology-iommu"}
+DEBUG_SUITES=${CHECK_DEBUG_SUITES:-"00-boot smartio_input_test smartio_test 60-adapter 70-rapid 80-storm 85-leak topology-iommu topology-gpu"}
 
 # Suites with a known failure under investigation, reported as skipped
 # with the reason: CHECK_SKIP="80-storm ..." (none by default).

@@ -7,7 +7,8 @@
 # mkfs.ext4, fio, dmsetup, mdadm, sfdisk, flock, pgrep/pkill (busybox-static
 # has neither), udevadm (to test udev rules; no udevd runs) and their
 # libraries, smartio's example udev rule as /smartio/90-smartio.rules, the nvme, ext4,
-# device-mapper and md raid1 modules of KVER with their dependencies
+# device-mapper and md raid1 modules of KVER, and virtio_gpu and bochs for
+# the gpu topology (loaded by its suite), with their dependencies
 # (uncompressed, with a modules.dep), scripts/guest-init
 # as /init, and STAGEDIR copied to /smartio (/smartio/bin is on PATH).
 set -euo pipefail
@@ -59,8 +60,10 @@ ln -sf /bin/busybox "$root/usr/bin/env"
 # Kernel modules with their dependencies, decompressed for busybox.
 # A kernel that builds them in (the debug kernel) lists them as "builtin".
 mkdir -p "$root/lib/modules/$kver"
-mods=$(for m in nvme ext4 crc32c_generic e1000e dm_mod md_mod raid1; do
-	modprobe --show-depends -d "$kroot" -S "$kver" "$m" 2>/dev/null
+mods=$(for m in nvme ext4 crc32c_generic e1000e dm_mod md_mod raid1 virtio_pci virtio_gpu bochs; do
+	# The debug kernel has no bochs (nor another module a topology
+	# needs on the Debian kernels only).
+	modprobe --show-depends -d "$kroot" -S "$kver" "$m" 2>/dev/null || true
 done | awk '/^insmod/ { print $2 }')
 for m in $mods; do
 	rel=${m#"$kroot"}

@@ -2,12 +2,14 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # smartio benchmark, run inside a guest booted with the "basic" fabric:
-# fio on the borrowed fabric NVMe against the native NVMe of the same guest,
+# fio on the borrowed fabric NVMe against the native NVMe of the same guest
+# (BENCH_PAIRS alternating pairs of BENCH_RUNTIME-second runs, medians),
 # remote config reads per scan, and borrow/return latency. Prints numbers
 # and ratios; it passes or fails nothing.
 set -u
 
-RUNTIME=${BENCH_RUNTIME:-10}
+RUNTIME=${BENCH_RUNTIME:-5}
+PAIRS=${BENCH_PAIRS:-5}
 CYCLES=${BENCH_CYCLES:-10}
 BUS=/sys/bus/smartio
 
@@ -74,7 +76,41 @@ fio_run() {
 		awk -F';' '{ printf "%d %.1f\n", $8, $7 / 1024 }'
 }
 
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+# stats V...: "median min max" of the numbers given.
+stats() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 }
+		END { m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+		      printf "%g %g %g\n", m, v[1], v[NR] }'
+}
+
+# spread MEDIAN MIN MAX: the range around the median, in percent of it.
+spread() { awk -v m="$1" -v lo="$2" -v hi="$3" 'BEGIN { if (m > 0) printf "-%.0f%%/+%.0f%%", (m - lo) * 100 / m, (hi - m) * 100 / m; else print "n/a" }'; }
+
+# pairs NAME RW BS DEPTH FIELD: PAIRS fabric and native runs, alternating
+# (and which goes first alternates too, so that a drift of the host
+# favours neither side); prints the medians with their spread, and the
+# median of the per-pair ratios with its range. TCG's speed wanders by
+# a factor of two between runs: a difference smaller than the spreads
+# is noise.
+pairs() {
+	local name=$1 rw=$2 bs=$3 depth=$4 field=$5 i f n fs=() ns=() rs=() r
+	for i in $(seq "$PAIRS"); do
+		if [ $((i % 2)) = 1 ]; then
+			set -- $(fio_run "$fab" "$rw" "$bs" "$depth"); f=${!field:-0}
+			set -- $(fio_run "$native" "$rw" "$bs" "$depth"); n=${!field:-0}
+		else
+			set -- $(fio_run "$native" "$rw" "$bs" "$depth"); n=${!field:-0}
+			set -- $(fio_run "$fab" "$rw" "$bs" "$depth"); f=${!field:-0}
+		fi
+		fs+=("$f"); ns+=("$n")
+		rs+=("$(awk -v a="$f" -v b="$n" 'BEGIN { if (b > 0) printf "%.3f", a / b; else print 0 }')")
+	done
+	set -- $(stats "${fs[@]}"); local fm=$1 fsp; fsp=$(spread "$@")
+	set -- $(stats "${ns[@]}"); local nm=$1 nsp; nsp=$(spread "$@")
+	set -- $(stats "${rs[@]}"); r=$1
+	printf "%-26s %10s %-11s %10s %-11s %6sx (%s-%s)\n" "$name" "$fm" "$fsp" "$nm" "$nsp" \
+		"$(printf %.2f "$r")" "$(printf %.2f "$2")" "$(printf %.2f "$3")"
+}
 
 echo "== smartio benchmark ($(uname -r), TCG guest: absolute numbers are emulation-bound)"
 printf "%-40s %s\n" "fabric devices found by scan" "$ndev"
@@ -84,17 +120,13 @@ printf "%-40s %s ms\n" "borrow (sysfs write), mean of $CYCLES" "$((b_sum / CYCLE
 printf "%-40s %s ms\n" "borrow until block device, mean" "$((u_sum / CYCLES))"
 printf "%-40s %s ms\n" "return (sysfs write), mean" "$((r_sum / CYCLES))"
 
-set -- $(fio_run "$fab" randread 4k 32); f_iops=${1:-0}
-set -- $(fio_run "$fab" read 128k 8); f_mbps=${2:-0}
 if [ -n "$native" ]; then
-	set -- $(fio_run "$native" randread 4k 32); n_iops=${1:-0}
-	set -- $(fio_run "$native" read 128k 8); n_mbps=${2:-0}
+	echo "fio, $PAIRS fabric/native pairs of ${RUNTIME} s runs, alternating: medians, their spread (min/max), and the median fabric/native ratio of the pairs (its range)"
+	printf "%-26s %10s %-11s %10s %-11s %s\n" "" fabric spread native spread ratio
+	pairs "4k randread IOPS (qd32)" randread 4k 32 1
+	pairs "128k seq read MB/s (qd8)" read 128k 8 2
 else
-	n_iops=0; n_mbps=0
-	echo "(no usable native NVMe in this guest: ratios are n/a)"
+	echo "(no usable native NVMe in this guest: no fio comparison)"
 fi
-printf "%-28s %12s %12s %8s\n" "fio (${RUNTIME}s each)" "fabric" "native" "ratio"
-printf "%-28s %12s %12s %8s\n" "4k randread IOPS (qd32)" "$f_iops" "$n_iops" "$(ratio "$f_iops" "$n_iops")"
-printf "%-28s %12s %12s %8s\n" "128k seq read MB/s (qd8)" "$f_mbps" "$n_mbps" "$(ratio "$f_mbps" "$n_mbps")"
 
 echo 1 > "$dev/return"

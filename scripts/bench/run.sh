@@ -2,12 +2,13 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # make bench: boots the "basic" fabric once per supported kernel and runs
-# scripts/bench/guest-bench.sh and hotplug.sh in it, hotplug.sh --native in
-# a "nativehp" guest (native pciehp, the reference; fabric/native ratios of
-# the medians are printed), then scale.sh (scan
-# cost against endpoints, largest BAR per aperture), whose plot for the
-# first kernel becomes Documentation/smartio-scale.png. Prints numbers and
-# ratios only.
+# scripts/bench/guest-bench.sh (fio: BENCH_PAIRS alternating fabric/native
+# pairs of BENCH_RUNTIME s runs; medians, spreads, the median ratio) and
+# hotplug.sh in it, hotplug.sh --native in a "nativehp" guest (native
+# pciehp, the reference; fabric/native ratios of the medians are printed),
+# then scale.sh (scan cost against endpoints, largest BAR per aperture),
+# whose plot for the first kernel becomes Documentation/smartio-scale.png.
+# Prints numbers and ratios only.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 cd "$SMARTIO_TOP" || exit 1
@@ -37,7 +38,7 @@ for k in $(scripts/kernels.sh); do
 	scripts/qemu-run.sh --kernel "$k" --initrd "$BUILD/$k/bench-initrd.gz" \
 		--rundir "$run" --agent --timeout 900
 	GUEST_EXEC_TIMEOUT=600 scripts/guest-exec "$run" \
-		"BENCH_RUNTIME=${BENCH_RUNTIME:-10} BENCH_CYCLES=${BENCH_CYCLES:-10} /smartio/bin/guest-bench.sh" || true
+		"BENCH_RUNTIME=${BENCH_RUNTIME:-5} BENCH_PAIRS=${BENCH_PAIRS:-5} BENCH_CYCLES=${BENCH_CYCLES:-10} /smartio/bin/guest-bench.sh" || true
 	fab=$(scripts/bench/hotplug.sh "$run" "${BENCH_HOTPLUG_CYCLES:-5}") || true
 	scripts/guest-exec "$run" poweroff > /dev/null 2>&1 || true
 	# The reference from the same run: native pciehp in an ACPI guest.

@@ -1,44 +1,55 @@
 #!/usr/bin/env bats
 # SPDX-License-Identifier: GPL-2.0
 #
-# Host-side, "gpu" topology: a GPU-class device in the fabric (virtio-gpu,
-# fdid 85000, behind switch port dn2) and the same device natively on
-# pcie.0. After a borrow its own driver must drive it as in a local slot:
-# DRM nodes and a framebuffer whose pixels reach the device's screen (read
-# back by QEMU's screendump), and a return that refuses while a program
-# holds the card. Then the driver's own behaviour on removal, natively and
-# through smartio, in a guest of its own.
+# Host-side, "gpu" topology: GPU-class devices in the fabric, a virtio-gpu
+# (fdid 85000) and a bochs-display (86000, video memory in a BAR), and the
+# virtio-gpu natively on pcie.0. After a borrow their own drivers must
+# drive them as in a local slot: DRM nodes and a framebuffer whose pixels
+# reach the device's screen (read back by QEMU's screendump), and a return
+# that refuses while a program holds the card. Then the driver's own
+# behaviour on removal, natively and through smartio, in guests of their
+# own.
 
 load ../../host/helpers
 
 GPU=85000
+BOCHS=86000
 
 setup_file() {
 	require_guest
 	gx 'for m in smartio smartio_emul; do
 		[ -d /sys/module/$m ] || insmod /smartio/$m.ko || exit 1
 	done
-	# virtio_pci is built in on 6.12, a module on 6.1.
+	# virtio_pci is built in on 6.12, a module on 6.1; the debug kernel
+	# has no bochs (its suite skips the bochs-display).
 	modprobe virtio_pci; modprobe virtio_gpu || exit 1
+	modprobe bochs 2> /dev/null
 	echo 0 > /sys/bus/smartio/autoborrow_transparent
 	echo 1 > /sys/bus/smartio/scan'
 }
 
-# How a program fills the framebuffer so that the device shows it: 6.1's
-# fbdev emulation passes on only what is written through a mapping (its
-# deferred I/O), and 6.12's virtio_gpu hangs on the removal of a GPU whose
-# framebuffer was mapped (the last test), so there write(2) it is.
+# fb_mode FDID: how a program fills the framebuffer so that the device
+# shows it. Only what is written through a mapping reaches 6.1's virtio-gpu
+# and the bochs-display on both kernels (their fbdev emulation's deferred
+# I/O); 6.12's virtio_gpu hangs on the removal of a GPU whose framebuffer
+# was mapped (the last test), so there write(2) it is.
 fb_mode() {
-	case "$(gx 'uname -r')" in
-	6.1.*) echo mmap ;;
-	*) echo write ;;
+	case "$1:$(gx 'uname -r')" in
+	$GPU:6.1.*) echo mmap ;;
+	$GPU:*) echo write ;;
+	*) echo mmap ;;
 	esac
 }
 
-# The fabric GPU's local PCI directory, DRM card and framebuffer names.
-GPU_FNS='D=/sys/bus/smartio/devices/'$GPU'
-card() { local c; for c in $D/pci_dev/drm/card[0-9]*; do [ -e "$c/dev" ] && { echo "${c##*/}"; return 0; }; done; return 1; }
-fb() { local f; for f in $D/pci_dev/graphics/fb[0-9]*; do [ -e "$f/dev" ] && { echo "${f##*/}"; return 0; }; done; return 1; }'
+# Skips unless this kernel has the bochs-display's driver.
+need_bochs() {
+	gx 'test -d /sys/module/bochs' || skip "no bochs module in $(gx 'uname -r')"
+}
+
+# Guest functions: the DRM card and framebuffer of a borrowed FDID.
+GPU_FNS='S=/sys/bus/smartio/devices
+card() { local c; for c in $S/$1/pci_dev/drm/card[0-9]*; do [ -e "$c/dev" ] && { echo "${c##*/}"; return 0; }; done; return 1; }
+fb() { local f; for f in $S/$1/pci_dev/graphics/fb[0-9]*; do [ -e "$f/dev" ] && { echo "${f##*/}"; return 0; }; done; return 1; }'
 
 # screen_rgb ID: the colour of the centre and of two corners of QEMU
 # device ID's screen, as "RRGGBB RRGGBB RRGGBB", and its size.
@@ -58,47 +69,59 @@ screen_rgb() {
 	EOF
 }
 
-@test "the fabric GPU is in the pool as a display controller, with no local driver" {
-	run gx "cat /sys/bus/smartio/devices/$GPU/class /sys/bus/smartio/devices/$GPU/state"
-	[ "$status" -eq 0 ]
-	[ "$output" = "0x038000
-available" ]
-	# The native one has its driver; nothing of the fabric one exists.
-	run gx 'readlink /sys/bus/pci/devices/0000:00:06.0/driver; ls /sys/class/drm | grep -c "^card[0-9]*$"'
-	[ "${lines[0]##*/}" = virtio-pci ]
-	[ "${lines[1]}" = 1 ]
-}
-
-@test "borrow binds virtio_gpu; smartio_tool names the DRM nodes and the framebuffer as soon as they exist" {
-	run gx "t0=\${EPOCHREALTIME/./}; smartio_tool borrow $GPU; rc=\$?
+# borrow_gpu FDID PCI-DRIVER: smartio_tool borrow names the DRM nodes and
+# the framebuffer, without waiting out its 10 s limit; they are the nodes
+# in /dev. Prints the tool's output and leaves it in $tool.
+borrow_gpu() {
+	run gx "t0=\${EPOCHREALTIME/./}; smartio_tool borrow $1; rc=\$?
 		echo elapsed-ms \$(( (\${EPOCHREALTIME/./} - t0) / 1000 )); exit \$rc"
-	[ "$status" -eq 0 ]
 	echo "$output"
-	[[ "$output" == *"driver: virtio-pci"* ]]
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"driver: $2"* ]]
 	[[ "$output" =~ drm:\ card[0-9]+ ]]
-	[[ "$output" =~ drm:\ renderD[0-9]+ ]]
 	[[ "$output" =~ graphics:\ fb[0-9]+ ]]
 	# A connector (cardN-Virtual-1) is not a device to open.
 	[[ "$output" != *-Virtual-* ]]
-	# It stopped when they existed, not at the 10 s limit.
 	ms=$(sed -n 's/^elapsed-ms //p' <<< "$output")
 	[ "$ms" -lt 5000 ]
-	# virtio_gpu drives the virtio device below the PCI function, and
-	# the names printed are the nodes in /dev.
-	run gx "$GPU_FNS; readlink \$D/pci_dev/virtio*/driver; c=\$(card) && f=\$(fb) &&
-		test -c /dev/dri/\$c && test -c /dev/\$f && echo \$c \$f"
+	tool=$output
+	run gx "$GPU_FNS; c=\$(card $1) && f=\$(fb $1) && test -c /dev/dri/\$c && test -c /dev/\$f && echo \$c \$f"
 	[ "$status" -eq 0 ]
-	[ "${lines[0]##*/}" = virtio_gpu ]
-	read -r c f <<< "${lines[1]}"
-	[[ "$output" == *"$c"* ]]
+	read -r c f <<< "$output"
+	[[ "$tool" == *"drm: $c"* ]]
+	[[ "$tool" == *"graphics: $f"* ]]
+}
+
+@test "the fabric GPUs are in the pool as display controllers, with no local driver" {
+	run gx "cat /sys/bus/smartio/devices/$GPU/class /sys/bus/smartio/devices/$GPU/state
+		cat /sys/bus/smartio/devices/$BOCHS/class /sys/bus/smartio/devices/$BOCHS/state"
+	[ "$status" -eq 0 ]
+	[ "$output" = "0x038000
+available
+0x038000
+available" ]
+	# The native one has its driver; no DRM device lies in the fabric.
+	run gx 'readlink /sys/bus/pci/devices/0000:00:06.0/driver
+		for c in /sys/class/drm/card*; do readlink -f $c; done | grep -c /smartio/'
+	[ "${lines[0]##*/}" = virtio-pci ]
+	[ "${lines[1]}" = 0 ]
+}
+
+@test "virtio-gpu: borrow binds virtio_gpu; smartio_tool names its DRM nodes and framebuffer as soon as they exist" {
+	borrow_gpu $GPU virtio-pci
+	# virtio_gpu has a render node as well (bochs-drm has none).
+	[[ "$tool" =~ drm:\ renderD[0-9]+ ]]
+	# virtio_gpu drives the virtio device below the PCI function.
+	run gx "readlink /sys/bus/smartio/devices/$GPU/pci_dev/virtio*/driver"
+	[ "${output##*/}" = virtio_gpu ]
 	run gx "smartio_tool show $GPU | grep pci_dev"
 	[ "$output" = "pci_dev: 10000:85:00.0" ]
 }
 
-@test "a framebuffer written in the guest reaches the fabric GPU's screen" {
+@test "virtio-gpu: a framebuffer written in the guest reaches the GPU's screen" {
 	local mode
-	mode=$(fb_mode)
-	run gx "$GPU_FNS; smartio_fb /dev/\$(fb) $mode 0x336699"
+	mode=$(fb_mode $GPU)
+	run gx "$GPU_FNS; smartio_fb /dev/\$(fb $GPU) $mode 0x336699"
 	[ "$status" -eq 0 ]
 	[[ "$output" =~ ^[0-9]+x[0-9]+@32$ ]]
 	size=${output%@*}
@@ -107,7 +130,7 @@ available" ]
 	[ "$status" -eq 0 ]
 	[ "$output" = "336699 336699 336699 $size" ]
 	# A second pattern replaces the first: the device follows the guest.
-	run gx "$GPU_FNS; smartio_fb /dev/\$(fb) $mode 0xc0ffee"
+	run gx "$GPU_FNS; smartio_fb /dev/\$(fb $GPU) $mode 0xc0ffee"
 	[ "$status" -eq 0 ]
 	sleep 1
 	run screen_rgb fabgpu
@@ -117,42 +140,78 @@ available" ]
 	[[ "$output" != "c0ffee "* ]]
 }
 
+@test "bochs-display: borrow binds bochs-drm; its framebuffer, in a BAR in the aperture, reaches the screen" {
+	need_bochs
+	borrow_gpu $BOCHS bochs-drm
+	# The video memory, BAR0, lies in the adapter's prefetchable aperture:
+	# the framebuffer the driver maps is the window through the fabric.
+	run gx "head -n 1 /sys/bus/smartio/devices/$BOCHS/pci_dev/resource
+		grep ^pref /sys/bus/smartio/devices/adapter0/aperture"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	read -r start end flags <<< "${lines[0]}"
+	[ $((end - start + 1)) -eq $((16 << 20)) ]
+	[ $((flags & 0x2000)) -ne 0 ]
+	read -r _ win <<< "${lines[1]}"
+	[ $((start)) -ge $((${win%-*})) ]
+	[ $((end)) -le $((${win#*-})) ]
+	run gx "$GPU_FNS; smartio_fb /dev/\$(fb $BOCHS) $(fb_mode $BOCHS) 0x123456"
+	[ "$status" -eq 0 ]
+	size=${output%@*}
+	sleep 1
+	run screen_rgb fabbochs
+	[ "$output" = "123456 123456 123456 $size" ]
+}
+
 @test "return is refused while a process holds the DRM card or the framebuffer open, clean once closed" {
-	local node pid
-	for node in card fb; do
-		run gx "$GPU_FNS; n=\$($node) || exit 1; case \$n in card*) n=dri/\$n ;; esac
+	local node pid id
+	for id in $GPU:card $GPU:fb $BOCHS:card; do
+		[ "${id%:*}" = $GPU ] || gx 'test -d /sys/module/bochs' || continue
+		run gx "$GPU_FNS; n=\$(${id#*:} ${id%:*}) || exit 1; case \$n in card*) n=dri/\$n ;; esac
 			{ setsid sleep 1000 < /dev/\$n > /dev/null 2>&1 & echo \$! > /tmp/holder.pid; }
 			sleep 0.3; echo /dev/\$n \$(cat /tmp/holder.pid)"
 		[ "$status" -eq 0 ]
 		read -r dev pid <<< "$output"
-		run gx "smartio_tool return $GPU"
+		run gx "smartio_tool return ${id%:*}"
 		[ "$status" -eq 1 ]
-		[ "$output" = "smartio_tool: return $GPU: $dev is open in process $pid (sleep); stop the processes first or use --force" ]
-		run gx "cat /sys/bus/smartio/devices/$GPU/state; kill $pid"
+		[ "$output" = "smartio_tool: return ${id%:*}: $dev is open in process $pid (sleep); stop the processes first or use --force" ]
+		run gx "cat /sys/bus/smartio/devices/${id%:*}/state; kill $pid"
 		[ "$output" = borrowed ]
 	done
-	run gx "sleep 0.3; smartio_tool return $GPU && cat /sys/bus/smartio/devices/$GPU/state &&
-		ls /sys/class/drm | grep -c '^card[0-9]*$'; ls /sys/class/graphics | grep -c '^fb[0-9]'"
+	run gx "sleep 0.3; for g in $GPU $BOCHS; do
+			[ \$(cat /sys/bus/smartio/devices/\$g/state) = available ] || smartio_tool return \$g || exit 1
+			cat /sys/bus/smartio/devices/\$g/state
+		done
+		for c in /sys/class/drm/card* /sys/class/graphics/fb*; do readlink -f \$c; done | grep -c /smartio/ || true"
 	[ "$status" -eq 0 ]
 	[ "$output" = "available
-1
-1" ]
+available
+0" ]
 }
 
-@test "borrow/return cycles with the card in use between them: each one clean" {
-	local n=${SMARTIO_GPU_CYCLES:-20} mode
-	mode=$(fb_mode)
-	run gx "$GUEST_FNS; $GPU_FNS
+@test "borrow/return cycles with the cards in use between them: each one clean" {
+	local n=${SMARTIO_GPU_CYCLES:-20} gpus=$GPU modes
+	! gx 'test -d /sys/module/bochs' || gpus="$GPU $BOCHS"
+	modes="mode_$GPU=$(fb_mode $GPU) mode_$BOCHS=$(fb_mode $BOCHS)"
+	run gx "$GUEST_FNS; $GPU_FNS; $modes
 		for i in \$(seq $n); do
-			smartio_tool borrow $GPU > /tmp/b.out || { cat /tmp/b.out; exit 1; }
-			c=\$(card) && f=\$(fb) || { echo cycle \$i: no card or fb; exit 1; }
-			smartio_fb /dev/\$f $mode 0x\$(printf %06x \$((i * 0x010203))) > /dev/null || exit 1
-			{ setsid sleep 1000 < /dev/dri/\$c > /dev/null 2>&1 & echo \$! > /tmp/holder.pid; }
+			for g in $gpus; do
+				smartio_tool borrow \$g > /tmp/b.out || { cat /tmp/b.out; exit 1; }
+				c=\$(card \$g) && f=\$(fb \$g) || { echo cycle \$i: \$g: no card or fb; exit 1; }
+				eval m=\\\$mode_\$g
+				smartio_fb /dev/\$f \$m 0x\$(printf %06x \$((i * 0x010203))) > /dev/null || exit 1
+				{ setsid sleep 1000 < /dev/dri/\$c > /dev/null 2>&1 & echo \$! > /tmp/holder-\$g.pid; }
+			done
 			sleep 0.3
-			smartio_tool return $GPU 2> /dev/null && { echo cycle \$i: returned while open; exit 1; }
-			kill \$(cat /tmp/holder.pid); sleep 0.2
-			smartio_tool return $GPU || exit 1
-			[ \"\$(cat \$D/state)\" = available ] || exit 1
+			for g in $gpus; do
+				smartio_tool return \$g 2> /dev/null && { echo cycle \$i: \$g returned while open; exit 1; }
+				kill \$(cat /tmp/holder-\$g.pid)
+			done
+			sleep 0.3
+			for g in $gpus; do
+				smartio_tool return \$g || exit 1
+				[ \"\$(cat \$S/\$g/state)\" = available ] || exit 1
+			done
 		done; echo cycles \$i"
 	echo "$output"
 	[ "$status" -eq 0 ]

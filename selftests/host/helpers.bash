@@ -66,10 +66,23 @@ SPLAT_RE='WARNING:|BUG[: ]|Oops|KASAN|lockdep|possible (circular|recursive) lock
 #   wait_blk FDID   prints the block device of a borrowed NVMe once usable
 #   wait_bound FDID waits until a borrowed device has a driver bound
 #   return_all      returns every borrowed pool device, retrying on EBUSY
+#   hold DEV        a process (sleep) holding DEV open, its PID in
+#                   /tmp/holder.pid; prints "DEV PID"
 GUEST_FNS='D=/sys/bus/smartio/devices
+hold() { { setsid sleep 1000 < "$1" > /dev/null 2>&1 & echo $! > /tmp/holder.pid; }; sleep 0.3; echo "$1 $(cat /tmp/holder.pid)"; }
 wait_blk() { local i b; for i in $(seq 300); do for b in $D/$1/pci_dev/nvme/nvme*/nvme*n[0-9]*; do [ -e "$b" ] && [ -b "/dev/${b##*/}" ] && { echo "/dev/${b##*/}"; return 0; }; done; sleep 0.1; done; return 1; }
 wait_bound() { local i; for i in $(seq 300); do [ -e $D/$1/pci_dev/driver ] && return 0; sleep 0.1; done; return 1; }
 return_all() { local d i; for i in $(seq 100); do local left=0; for d in $D/*; do [ "$(cat $d/state 2>/dev/null)" = borrowed ] || continue; echo 1 > $d/return 2>/dev/null || left=1; done; [ $left = 0 ] && return 0; sleep 0.1; done; return 1; }'
+
+# refused_open FDID DEV PID: smartio_tool return FDID fails, naming DEV as
+# open in process PID (a sleep), and the device stays borrowed.
+refused_open() {
+	run gx "smartio_tool return $1"
+	[ "$status" -eq 1 ]
+	[ "$output" = "smartio_tool: return $1: $2 is open in process $3 (sleep); stop the processes first or use --force" ]
+	run gx "cat /sys/bus/smartio/devices/$1/state"
+	[ "$output" = borrowed ]
+}
 
 # gx CMD: gexec with a time limit (GX_TIMEOUT, default 120 s). The guest
 # agent runs one command at a time, so a command stuck in the kernel blocks

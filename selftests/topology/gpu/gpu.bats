@@ -164,19 +164,15 @@ available" ]
 }
 
 @test "return is refused while a process holds the DRM card or the framebuffer open, clean once closed" {
-	local node pid id
+	local dev pid id
 	for id in $GPU:card $GPU:fb $BOCHS:card; do
 		[ "${id%:*}" = $GPU ] || gx 'test -d /sys/module/bochs' || continue
-		run gx "$GPU_FNS; n=\$(${id#*:} ${id%:*}) || exit 1; case \$n in card*) n=dri/\$n ;; esac
-			{ setsid sleep 1000 < /dev/\$n > /dev/null 2>&1 & echo \$! > /tmp/holder.pid; }
-			sleep 0.3; echo /dev/\$n \$(cat /tmp/holder.pid)"
+		run gx "$GUEST_FNS; $GPU_FNS; n=\$(${id#*:} ${id%:*}) || exit 1
+			case \$n in card*) n=dri/\$n ;; esac; hold /dev/\$n"
 		[ "$status" -eq 0 ]
 		read -r dev pid <<< "$output"
-		run gx "smartio_tool return ${id%:*}"
-		[ "$status" -eq 1 ]
-		[ "$output" = "smartio_tool: return ${id%:*}: $dev is open in process $pid (sleep); stop the processes first or use --force" ]
-		run gx "cat /sys/bus/smartio/devices/${id%:*}/state; kill $pid"
-		[ "$output" = borrowed ]
+		refused_open "${id%:*}" "$dev" "$pid"
+		gx "kill $pid"
 	done
 	run gx "sleep 0.3; for g in $GPU $BOCHS; do
 			[ \$(cat /sys/bus/smartio/devices/\$g/state) = available ] || smartio_tool return \$g || exit 1

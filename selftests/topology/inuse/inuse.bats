@@ -121,12 +121,10 @@ teardown_file() {
 }
 
 @test "a process holding a controller or its generic device open refuses the return" {
-	run gexec "$IN_FNS; c=\$(ctrl 85000) && { setsid sleep 1000 < /dev/\$c > /dev/null 2>&1 & echo \$! > /tmp/holder.pid; } && sleep 0.3 && echo \$c \$(cat /tmp/holder.pid)"
+	run gexec "$GUEST_FNS; $IN_FNS; c=\$(ctrl 85000) && hold /dev/\$c"
 	[ "$status" -eq 0 ]
 	read -r c pid <<<"$output"
-	run gexec "smartio_tool return 85000"
-	[ "$status" -eq 1 ]
-	[ "$output" = "smartio_tool: return 85000: /dev/$c is open in process $pid (sleep); stop the processes first or use --force" ]
+	refused_open 85000 "$c" "$pid"
 	# The other controller has no such user.
 	run gexec "$IN_FNS; smartio_tool return 86000 && st 86000"
 	[ "$status" -eq 0 ]
@@ -136,12 +134,10 @@ teardown_file() {
 	[ "$output" = available ]
 
 	# 83000, not multipath: its /dev/ngXn1, opened by a process.
-	run gexec "$IN_FNS; ng=\$(basename \$D/83000/pci_dev/nvme/nvme*/ng*) && { setsid sleep 1000 < /dev/\$ng > /dev/null 2>&1 & echo \$! > /tmp/holder.pid; } && sleep 0.3 && echo \$ng \$(cat /tmp/holder.pid)"
+	run gexec "$GUEST_FNS; $IN_FNS; ng=\$(basename \$D/83000/pci_dev/nvme/nvme*/ng*) && hold /dev/\$ng"
 	[ "$status" -eq 0 ]
 	read -r ng pid <<<"$output"
-	run gexec "smartio_tool return 83000"
-	[ "$status" -eq 1 ]
-	[ "$output" = "smartio_tool: return 83000: /dev/$ng is open in process $pid (sleep); stop the processes first or use --force" ]
+	refused_open 83000 "$ng" "$pid"
 	run gexec "$IN_FNS; kill $pid; sleep 0.3; smartio_tool return 83000 && st 83000"
 	[ "$status" -eq 0 ]
 	[ "$output" = available ]

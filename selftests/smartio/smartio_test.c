@@ -86,6 +86,19 @@ static int load_module(const char *params)
 		   params ? params : "", emul_ko_path());
 }
 
+/*
+ * A kernel with DEBUG_KOBJECT_RELEASE removes a driver's or a bus's sysfs
+ * directory only at its delayed release: a load before then finds the
+ * name taken ("cannot create duplicate filename"). Wait up to 10 s.
+ */
+static void wait_gone(const char *path)
+{
+	int i;
+
+	for (i = 0; i < 100 && access(path, F_OK) == 0; i++)
+		usleep(100000);
+}
+
 static int unload_module(void)
 {
 	int ret = 0;
@@ -93,7 +106,12 @@ static int unload_module(void)
 	/* The backend first: it depends on smartio. */
 	if (access("/sys/module/smartio_emul", F_OK) == 0)
 		ret = run("rmmod smartio_emul");
-	return ret ? ret : run("rmmod smartio");
+	ret = ret ? ret : run("rmmod smartio");
+	if (!ret) {
+		wait_gone("/sys/bus/pci/drivers/smartio_emul");
+		wait_gone(BUS);
+	}
+	return ret;
 }
 
 /* Fabric devices of the pool: the entries of devices/ that are not adapters. */

@@ -41,9 +41,14 @@ fb_mode() {
 	esac
 }
 
-# Skips unless this kernel has the bochs-display's driver.
+# Whether this kernel has the bochs-display's driver (the debug kernel has
+# none); need_bochs skips the test without it.
+have_bochs() {
+	gx 'test -d /sys/module/bochs'
+}
+
 need_bochs() {
-	gx 'test -d /sys/module/bochs' || skip "no bochs module in $(gx 'uname -r')"
+	have_bochs || skip "no bochs module in $(gx 'uname -r')"
 }
 
 # Guest functions: the DRM card and framebuffer of a borrowed FDID.
@@ -67,6 +72,21 @@ screen_rgb() {
 	    return pix[(y * w + x) * 3:(y * w + x) * 3 + 3].hex()
 	print(at(w // 2, h // 2), at(0, 0), at(w - 1, h - 1), "%dx%d" % (w, h))
 	EOF
+}
+
+# fb_shows FDID QEMU-ID RRGGBB: fills the borrowed FDID's framebuffer with
+# the colour in the guest; QEMU's screen of device QEMU-ID then shows it.
+fb_shows() {
+	local size
+
+	run gx "$GPU_FNS; smartio_fb /dev/\$(fb $1) $(fb_mode $1) 0x$3"
+	[ "$status" -eq 0 ]
+	[[ "$output" =~ ^[0-9]+x[0-9]+@32$ ]]
+	size=${output%@*}
+	sleep 1
+	run screen_rgb "$2"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$3 $3 $3 $size" ]
 }
 
 # borrow_gpu FDID PCI-DRIVER: smartio_tool borrow names the DRM nodes and
@@ -119,22 +139,9 @@ available" ]
 }
 
 @test "virtio-gpu: a framebuffer written in the guest reaches the GPU's screen" {
-	local mode
-	mode=$(fb_mode $GPU)
-	run gx "$GPU_FNS; smartio_fb /dev/\$(fb $GPU) $mode 0x336699"
-	[ "$status" -eq 0 ]
-	[[ "$output" =~ ^[0-9]+x[0-9]+@32$ ]]
-	size=${output%@*}
-	sleep 1
-	run screen_rgb fabgpu
-	[ "$status" -eq 0 ]
-	[ "$output" = "336699 336699 336699 $size" ]
+	fb_shows $GPU fabgpu 336699
 	# A second pattern replaces the first: the device follows the guest.
-	run gx "$GPU_FNS; smartio_fb /dev/\$(fb $GPU) $mode 0xc0ffee"
-	[ "$status" -eq 0 ]
-	sleep 1
-	run screen_rgb fabgpu
-	[ "$output" = "c0ffee c0ffee c0ffee $size" ]
+	fb_shows $GPU fabgpu c0ffee
 	# The native GPU's screen is not where the pixels went.
 	run screen_rgb natgpu
 	[[ "$output" != "c0ffee "* ]]
@@ -155,18 +162,13 @@ available" ]
 	read -r _ win <<< "${lines[1]}"
 	[ $((start)) -ge $((${win%-*})) ]
 	[ $((end)) -le $((${win#*-})) ]
-	run gx "$GPU_FNS; smartio_fb /dev/\$(fb $BOCHS) $(fb_mode $BOCHS) 0x123456"
-	[ "$status" -eq 0 ]
-	size=${output%@*}
-	sleep 1
-	run screen_rgb fabbochs
-	[ "$output" = "123456 123456 123456 $size" ]
+	fb_shows $BOCHS fabbochs 123456
 }
 
 @test "return is refused while a process holds the DRM card or the framebuffer open, clean once closed" {
 	local dev pid id
 	for id in $GPU:card $GPU:fb $BOCHS:card; do
-		[ "${id%:*}" = $GPU ] || gx 'test -d /sys/module/bochs' || continue
+		[ "${id%:*}" = $GPU ] || have_bochs || continue
 		run gx "$GUEST_FNS; $GPU_FNS; n=\$(${id#*:} ${id%:*}) || exit 1
 			case \$n in card*) n=dri/\$n ;; esac; hold /dev/\$n"
 		[ "$status" -eq 0 ]
@@ -190,7 +192,7 @@ available
 # 15 minutes beside the debug kernel's guest.
 @test "borrow/return cycles with the cards in use between them: each one clean" {
 	local n=${SMARTIO_GPU_CYCLES:-20} bochs="" modes t=${GX_TIMEOUT:-120}
-	! gx 'test -d /sys/module/bochs' || bochs=$BOCHS
+	! have_bochs || bochs=$BOCHS
 	modes="mode_$GPU=$(fb_mode $GPU) mode_$BOCHS=$(fb_mode $BOCHS)"
 	[ "$t" -ge 600 ] || t=600
 	GX_TIMEOUT=$t run gx "$GUEST_FNS; $GPU_FNS; $modes; t0=\$SECONDS
@@ -201,9 +203,8 @@ available
 				c=\$(card \$g) && f=\$(fb \$g) || { echo cycle \$i: \$g: no card or fb; exit 1; }
 				eval m=\\\$mode_\$g
 				smartio_fb /dev/\$f \$m 0x\$(printf %06x \$((i * 0x010203))) > /dev/null || exit 1
-				{ setsid sleep 1000 < /dev/dri/\$c > /dev/null 2>&1 & echo \$! > /tmp/holder-\$g.pid; }
+				hold /dev/dri/\$c > /dev/null && mv /tmp/holder.pid /tmp/holder-\$g.pid
 			done
-			sleep 0.3
 			for g in \$gpus; do
 				smartio_tool return \$g 2> /dev/null && { echo cycle \$i: \$g returned while open; exit 1; }
 				kill \$(cat /tmp/holder-\$g.pid)

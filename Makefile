@@ -15,8 +15,11 @@
 #                   under PREFIX (default /usr/local);
 #                   DESTDIR stages it all elsewhere (then without depmod)
 #   make uninstall  remove what make install installed
-#   make deb        Debian packages smartio-dkms and smartio-tools and the
-#                   source package, in build/deb (debhelper, dh-dkms)
+#   make deb        Debian packages smartio-dkms, smartio-emul-dkms (tests
+#                   only) and smartio-tools and the source package, in
+#                   build/deb (debhelper, dh-dkms); version: debian/changelog
+#   make dist       the release tarball build/smartio-<version>.tar.xz, from
+#                   which "make deb" builds the same packages
 #   make check      install what is missing, build, run every test in QEMU
 #   make demo       install what is missing, boot the emulated fabric, show it
 #   make bench      run the benchmarks and print their numbers
@@ -44,6 +47,7 @@ COMPDIR ?= $(DATADIR)/bash-completion/completions
 MODDIR  ?= /lib/modules/$(KVER)/updates
 DOCDIR  ?= $(DATADIR)/doc/smartio
 UNITDIR ?= $(PREFIX)/lib/systemd/system
+UDEVDIR ?= $(PREFIX)/lib/udev/rules.d
 INSTALL ?= install
 
 # build_one KVER KDIR: both modules into $(BUILD)/KVER, W= and C= passed on.
@@ -53,7 +57,7 @@ define build_one
 	rm -rf $(BUILD)/$(1)/src; mkdir -p $(BUILD)/$(1)/src; \
 	cp $(CURDIR)/src/*.c $(CURDIR)/src/*.h $(CURDIR)/src/Kbuild $(BUILD)/$(1)/src/; \
 	$(MAKE) -C $(2) M=$(BUILD)/$(1)/src SMARTIO_VERSION=$(VERSION) \
-		W=$(W) C=$(C) modules; \
+		CONFIG_SMARTIO_EMUL=m W=$(W) C=$(C) modules; \
 	for m in $(MODULES); do cp $(BUILD)/$(1)/src/$$m.ko $(BUILD)/$(1)/; done
 endef
 
@@ -106,12 +110,16 @@ install-tools:
 		$(DESTDIR)$(DOCDIR)/examples/modprobe.d/smartio.conf
 	$(INSTALL) -D -m 644 Documentation/examples/smartio/policy \
 		$(DESTDIR)$(DOCDIR)/examples/smartio/policy
-	$(INSTALL) -D -m 644 Documentation/examples/udev/90-smartio.rules \
-		$(DESTDIR)$(DOCDIR)/examples/udev/90-smartio.rules
-	$(INSTALL) -d $(DESTDIR)$(UNITDIR)
+	$(INSTALL) -D -m 644 Documentation/smartio.rst $(DESTDIR)$(DOCDIR)/smartio.rst
+	$(INSTALL) -D -m 644 Documentation/ABI/testing/sysfs-bus-smartio \
+		$(DESTDIR)$(DOCDIR)/ABI/sysfs-bus-smartio
+	$(INSTALL) -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(UDEVDIR)
 	sed 's|/usr/sbin/smartio_tool|$(SBINDIR)/smartio_tool|' scripts/systemd/smartio-apply.service \
 		> $(DESTDIR)$(UNITDIR)/smartio-apply.service
 	chmod 644 $(DESTDIR)$(UNITDIR)/smartio-apply.service
+	sed 's|/usr/sbin/smartio_tool|$(SBINDIR)/smartio_tool|' scripts/udev/90-smartio.rules \
+		> $(DESTDIR)$(UDEVDIR)/90-smartio.rules
+	chmod 644 $(DESTDIR)$(UDEVDIR)/90-smartio.rules
 
 uninstall:
 	rm -f $(foreach m,$(MODULES),$(DESTDIR)$(MODDIR)/$(m).ko)
@@ -120,13 +128,16 @@ uninstall:
 	rm -f $(DESTDIR)$(SBINDIR)/smartio_tool
 	rm -f $(DESTDIR)$(MANDIR)/man8/smartio_tool.8 $(DESTDIR)$(MANDIR)/man4/smartio.4
 	rm -f $(DESTDIR)$(COMPDIR)/smartio_tool
-	rm -f $(DESTDIR)$(UNITDIR)/smartio-apply.service
+	rm -f $(DESTDIR)$(UNITDIR)/smartio-apply.service $(DESTDIR)$(UDEVDIR)/90-smartio.rules
 	rm -rf $(DESTDIR)$(DOCDIR)
 
 # Debian source and binary packages (smartio-dkms, smartio-tools) in
 # $(BUILD)/deb, from the tracked files of this tree and VERSION alone.
 deb:
 	$(CURDIR)/scripts/mkdeb.sh
+
+dist:
+	$(CURDIR)/scripts/mkdeb.sh --dist
 
 deps:
 	$(CURDIR)/scripts/deps.sh
@@ -144,4 +155,4 @@ clean:
 	rm -rf $(BUILD)
 	rm -f src/*.o src/*.ko src/*.mod* src/.*.cmd src/modules.order src/Module.symvers
 
-.PHONY: all matrix install install-modules install-tools uninstall deb deps check demo bench clean
+.PHONY: all matrix install install-modules install-tools uninstall deb dist deps check demo bench clean

@@ -13,7 +13,8 @@
 # is a kmemleak report naming smartio. CHECK_KERNELS="..." tests only those
 # kernels; CHECK_DEBUG=0 leaves the debug kernel out. The Debian packages
 # are built, linted, installed (DKMS builds both kernels), used by one guest
-# and purged again (CHECK_DEB=0 leaves that out).
+# and purged again (CHECK_DEB=0 leaves that out; what is installed of them
+# is purged first, and said so at the start).
 # The last line is "N passed, N failed, N skipped"; the exit status is
 # non-zero if anything failed or could not run.
 set -uo pipefail
@@ -108,6 +109,15 @@ summary() {
 }
 
 mkdir -p "$LOGS"
+# Said first: the package tests purge what is installed of smartio.
+if [ "${CHECK_DEB:-1}" != 0 ] &&
+	inst=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package} ${Version}\n' \
+		smartio-dkms smartio-emul-dkms smartio-tools 2>/dev/null | grep -v '^un ') &&
+	[ -n "$inst" ]; then
+	echo "check: these installed packages will be purged to test the packages"
+	echo "check: (CHECK_DEB=0 leaves them alone):"
+	echo "$inst"
+fi
 echo "== dependencies"
 if ! scripts/deps.sh > "$LOGS/deps.log" 2>&1; then
 	tail -n 20 "$LOGS/deps.log"
@@ -416,46 +426,74 @@ smartio_left() {
 	ls -d /lib/modules/*/updates/dkms/smartio* /usr/src/smartio-* /var/lib/dkms/smartio \
 		/usr/sbin/smartio_tool /usr/share/man/man8/smartio_tool.8* \
 		/usr/share/bash-completion/completions/smartio_tool \
-		/lib/systemd/system/smartio-apply.service \
+		/lib/systemd/system/smartio-apply.service /lib/udev/rules.d/90-smartio.rules \
+		/usr/share/doc/smartio-* /var/lib/dkms/smartio-emul \
 		/etc/systemd/system/*/smartio-apply.service 2>/dev/null
 	dkms status smartio 2>/dev/null
-	dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' smartio-dkms smartio-tools 2>/dev/null |
+	dkms status smartio-emul 2>/dev/null
+	dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' smartio-dkms smartio-emul-dkms smartio-tools 2>/dev/null |
 		grep -v '^un '
 }
 
 packages() {
-	local ver deb=$BUILD/deb k v ok
-	ver=$(cat VERSION)
+	local ver deb=$BUILD/deb k v ok tb
+	local pkgs="smartio-dkms smartio-emul-dkms smartio-tools"
 	echo "== Debian packages"
-	as_root env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q smartio-dkms smartio-tools \
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q $pkgs \
 		> /dev/null 2>&1
-	if make deb > "$LOGS/deb.log" 2>&1 && [ -e "$deb/smartio_$ver.dsc" ] &&
-		[ -e "$deb/smartio-dkms_${ver}_all.deb" ] && [ -e "$deb/smartio-tools_${ver}_all.deb" ]; then
-		result ok "make deb builds the source package, smartio-dkms and smartio-tools"
+	ver=""
+	if make deb > "$LOGS/deb.log" 2>&1 && ver=$(cat "$deb/version") &&
+		[ -e "$deb/smartio_$ver.dsc" ] && [ -e "$deb/smartio-dkms_${ver}_all.deb" ] &&
+		[ -e "$deb/smartio-emul-dkms_${ver}_all.deb" ] && [ -e "$deb/smartio-tools_${ver}_all.deb" ]; then
+		result ok "make deb builds the source package, smartio-dkms, smartio-emul-dkms and smartio-tools ($ver)"
 	else
 		tail -n 30 "$LOGS/deb.log"
-		result fail "make deb builds the source package, smartio-dkms and smartio-tools"
+		result fail "make deb builds the source package, smartio-dkms, smartio-emul-dkms and smartio-tools"
 		return
 	fi
-	# Errors fail; the tags kept are listed in debian/README.source.
-	if lintian --fail-on error --pedantic "$deb/smartio_$ver.dsc" "$deb"/smartio-*_"${ver}"_all.deb \
-		> "$LOGS/lintian.log" 2>&1; then
-		result ok "lintian reports no error on the packages"
+	# Between releases, a snapshot version above the last and below the next.
+	if [[ "$ver" == "$(cat VERSION)"[~+]git[0-9]*.[0-9]*.[0-9a-f]* ]] ||
+		{ [ "$ver" = "$(cat VERSION)" ] && git describe --exact-match --tags HEAD > /dev/null 2>&1; }; then
+		result ok "the package version is VERSION, with a git snapshot suffix between releases"
 	else
-		result fail "lintian reports no error on the packages"
+		result fail "the package version is VERSION, with a git snapshot suffix between releases ($ver)"
+	fi
+	# The overrides kept, and why, are in debian/*.lintian-overrides.
+	if lintian --fail-on error,warning,info,pedantic --pedantic -I \
+		"$deb/smartio_$ver.dsc" "$deb"/smartio-*_"${ver}"_all.deb \
+		> "$LOGS/lintian.log" 2>&1; then
+		result ok "lintian --pedantic reports nothing on the packages"
+	else
+		result fail "lintian --pedantic reports nothing on the packages"
 	fi
 	grep -v "^running with root" "$LOGS/lintian.log"
+	# make dist, then make deb in the unpacked tarball: the same version.
+	tb=$BUILD/dist-test
+	rm -rf "$tb" && mkdir -p "$tb"
+	if make -s dist > "$LOGS/dist.log" 2>&1 &&
+		tar -C "$tb" -xJf "$BUILD/smartio-$ver.tar.xz" &&
+		[ ! -e "$tb/smartio-$ver/.git" ] &&
+		env -u BUILD make -C "$tb/smartio-$ver" deb >> "$LOGS/dist.log" 2>&1 &&
+		ls "$tb/smartio-$ver"/build/deb/{smartio-dkms,smartio-emul-dkms,smartio-tools}_"${ver}"_all.deb \
+			>> "$LOGS/dist.log" 2>&1; then
+		result ok "make dist, then make deb in the unpacked tarball: the same packages"
+	else
+		tail -n 30 "$LOGS/dist.log"
+		result fail "make dist, then make deb in the unpacked tarball: the same packages"
+	fi
+	rm -rf "$tb" "$BUILD/smartio-$ver.tar.xz"
 	if as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
-		"$deb/smartio-dkms_${ver}_all.deb" "$deb/smartio-tools_${ver}_all.deb" \
-		> "$LOGS/deb-install.log" 2>&1; then
-		result ok "apt-get install ./smartio-dkms ./smartio-tools"
+		"$deb/smartio-dkms_${ver}_all.deb" "$deb/smartio-emul-dkms_${ver}_all.deb" \
+		"$deb/smartio-tools_${ver}_all.deb" > "$LOGS/deb-install.log" 2>&1; then
+		result ok "apt-get install ./smartio-dkms ./smartio-emul-dkms ./smartio-tools"
 	else
 		tail -n 30 "$LOGS/deb-install.log"
-		result fail "apt-get install ./smartio-dkms ./smartio-tools"
+		result fail "apt-get install ./smartio-dkms ./smartio-emul-dkms ./smartio-tools"
 	fi
 	for k in $(scripts/kernels.sh); do
 		ok=1
 		dkms status "smartio/$ver" -k "$k" 2>/dev/null | grep -q ": installed" || ok=0
+		dkms status "smartio-emul/$ver" -k "$k" 2>/dev/null | grep -q ": installed" || ok=0
 		for v in smartio smartio_emul; do
 			ls /lib/modules/"$k"/updates/dkms/$v.ko* > /dev/null 2>&1 || ok=0
 		done
@@ -466,6 +504,15 @@ packages() {
 			result fail "$k: DKMS built and installed smartio.ko and smartio_emul.ko"
 		fi
 	done
+	# The udev rule is installed where udev reads it, and does nothing
+	# without a policy.
+	if grep -q 'TEST=="/etc/smartio/policy", RUN+="/usr/sbin/smartio_tool apply' \
+		/lib/udev/rules.d/90-smartio.rules 2>/dev/null &&
+		! grep -v '^#' /lib/udev/rules.d/90-smartio.rules | grep RUN | grep -vq 'TEST=="/etc/smartio/policy"'; then
+		result ok "the udev rule is installed in /lib/udev/rules.d and acts only with a policy"
+	else
+		result fail "the udev rule is installed in /lib/udev/rules.d and acts only with a policy"
+	fi
 	# The boot-time unit, as installed: runs apply before local-fs-pre.target.
 	if systemd-analyze verify /lib/systemd/system/smartio-apply.service \
 		> "$LOGS/unit-verify.log" 2>&1 &&
@@ -477,7 +524,7 @@ packages() {
 		result fail "smartio-apply.service installed, enabled and systemd-analyze verify clean"
 	fi
 	dkms_guest "${KVERS[0]}"
-	if as_root env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q smartio-dkms smartio-tools \
+	if as_root env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q $pkgs \
 		> "$LOGS/deb-purge.log" 2>&1 && [ -z "$(smartio_left)" ]; then
 		result ok "apt-get purge leaves nothing of smartio behind"
 	else

@@ -78,6 +78,6 @@ cp "$SMARTIO_TOP/scripts/guest-init" "$root/init"
 chmod +x "$root/init"
 mkdir -p "$root/smartio/bin"
 cp -a "$stage/." "$root/smartio/"
-cp "$SMARTIO_TOP/Documentation/examples/udev/90-smartio.rules" "$root/smartio/"
+cp "$SMARTIO_TOP/scripts/udev/90-smartio.rules" "$root/smartio/"
 
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out"

@@ -1133,7 +1133,7 @@ void smartio_scan_adapter(struct smartio_adapter *adapter,
 			continue;
 		if (!smartio_policy_allows(fdev, &rule)) {
 			if (rule)
-				dev_info(&fdev->dev, "autoborrow: ignored by policy rule %u\n",
+				dev_info(&fdev->dev, "autoborrow: ignored by policy line %u\n",
 					 rule);
 			else
 				dev_info(&fdev->dev, "autoborrow: no policy rule matches\n");
@@ -1688,6 +1688,23 @@ static ssize_t state_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(state);
 
+/* Which rule of the autoborrow policy decides the device, by its line. */
+static ssize_t policy_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct smartio_fdev *fdev = to_smartio_fdev(dev);
+	unsigned int line;
+	bool borrow;
+
+	mutex_lock(&smartio_lock);
+	borrow = smartio_policy_allows(fdev, &line);
+	mutex_unlock(&smartio_lock);
+	if (!line)
+		return sysfs_emit(buf, "none\n");
+	return sysfs_emit(buf, "%s %u\n", borrow ? "borrow" : "ignore", line);
+}
+static DEVICE_ATTR_RO(policy);
+
 static ssize_t borrow_store(struct device *dev, struct device_attribute *attr,
 			    const char *buf, size_t count)
 {
@@ -1759,6 +1776,7 @@ static struct attribute *smartio_fdev_attrs[] = {
 	&dev_attr_aperture_needed.attr,
 	&dev_attr_fit.attr,
 	&dev_attr_state.attr,
+	&dev_attr_policy.attr,
 	&dev_attr_borrow.attr,
 	&dev_attr_return.attr,
 	NULL,

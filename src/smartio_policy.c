@@ -6,10 +6,12 @@
  * through the bus attribute autoborrow_policy; the kernel does not read
  * files. Without rules autoborrow takes every available device; with rules
  * it takes a device only if the first rule that matches it says "borrow".
- * The grammar is that of the policy file, so both decide alike: one rule a
- * line, "borrow" or "ignore" and KEY=PATTERN matches that must all hold,
- * '#' starting a comment. Patterns are glob_match() patterns compared with
- * the device's values as the tool compares them: lower case, hex numbers
+ * The kernel is the only matcher: each pool device's "policy" attribute
+ * says which rule decides it, and "smartio_tool apply" borrows what it
+ * says. The text is the policy file itself: one rule a line, "borrow" or
+ * "ignore" and KEY=PATTERN matches that must all hold, '#' starting a
+ * comment; rules are known by their line in it. Patterns are glob_match()
+ * patterns compared with the device's values in lower case, hex numbers
  * without "0x", an fdid without leading zeros.
  */
 
@@ -50,6 +52,7 @@ struct smartio_policy_match {
 };
 
 struct smartio_policy_rule {
+	unsigned int line;	/* in the text written, from 1 */
 	bool borrow;
 	unsigned int nr_matches;
 	struct smartio_policy_match matches[SMARTIO_POLICY_MAX_MATCHES];
@@ -63,16 +66,29 @@ struct smartio_policy {
 /* NULL: no rules, autoborrow takes everything. */
 static struct smartio_policy *smartio_policy;	/* smartio_lock */
 
-/* Normalizes a pattern as the tool does; false if it cannot be one. */
+/*
+ * Normalizes a pattern into @out; logs why and returns false if it cannot
+ * be one. @line and @name only name it in the log.
+ */
 static bool smartio_policy_pattern(enum smartio_policy_key key,
-				   const char *val, size_t len, char *out)
+				   const char *val, size_t len, char *out,
+				   unsigned int line, const char *name)
 {
 	size_t i;
 
 	/* Printable ASCII: the kernel's ctype would take Latin-1 too. */
 	for (i = 0; i < len; i++)
-		if (val[i] <= ' ' || val[i] > '~')
+		if (val[i] <= ' ' || val[i] > '~') {
+			pr_info_ratelimited("smartio: autoborrow_policy line %u: %s= has a byte that is not printable ASCII\n",
+					    line, name);
 			return false;
+		}
+	/* glob_match() negates a set with '!' only; a shell takes '^' too. */
+	if (strnstr(val, "[^", len)) {
+		pr_info_ratelimited("smartio: autoborrow_policy line %u: %s= has '[^': write '[!' to negate a set\n",
+				    line, name);
+		return false;
+	}
 	if (key == SMARTIO_KEY_CLASS || key == SMARTIO_KEY_VENDOR ||
 	    key == SMARTIO_KEY_DEVICE || key == SMARTIO_KEY_FDID) {
 		if (len >= 2 && val[0] == '0' && tolower(val[1]) == 'x') {
@@ -85,20 +101,25 @@ static bool smartio_policy_pattern(enum smartio_policy_key key,
 			val++;
 			len--;
 		}
-	if (!len || len > SMARTIO_POLICY_MAX_PATTERN)
+	if (!len || len > SMARTIO_POLICY_MAX_PATTERN) {
+		pr_info_ratelimited("smartio: autoborrow_policy line %u: %s= needs a pattern of 1 to %d characters\n",
+				    line, name, SMARTIO_POLICY_MAX_PATTERN);
 		return false;
+	}
 	for (i = 0; i < len; i++)
 		out[i] = tolower(val[i]);
 	out[len] = '\0';
 	return true;
 }
 
+/* Parses the rule on line @nr; logs, naming the line, what is wrong. */
 static int smartio_policy_parse_rule(char *line, unsigned int nr,
 				     struct smartio_policy_rule *rule)
 {
 	char *word, *eq;
 	int key;
 
+	rule->line = nr;
 	word = strsep(&line, " \t");
 	/* Any other byte is part of a word, and no key or action has it. */
 	if (!strcmp(word, "borrow")) {
@@ -106,8 +127,8 @@ static int smartio_policy_parse_rule(char *line, unsigned int nr,
 	} else if (!strcmp(word, "ignore")) {
 		rule->borrow = false;
 	} else {
-		pr_info_ratelimited("smartio: autoborrow_policy rule %u: unknown action\n",
-				    nr);
+		pr_info_ratelimited("smartio: autoborrow_policy line %u: unknown action '%.32s' (borrow or ignore)\n",
+				    nr, word);
 		return -EINVAL;
 	}
 	while ((word = strsep(&line, " \t"))) {
@@ -116,26 +137,31 @@ static int smartio_policy_parse_rule(char *line, unsigned int nr,
 		if (!*word)
 			continue;
 		eq = strchr(word, '=');
-		if (!eq || eq == word ||
-		    rule->nr_matches == SMARTIO_POLICY_MAX_MATCHES)
-			goto bad_match;
+		if (!eq || eq == word) {
+			pr_info_ratelimited("smartio: autoborrow_policy line %u: '%.32s' is not KEY=PATTERN\n",
+					    nr, word);
+			return -EINVAL;
+		}
+		if (rule->nr_matches == SMARTIO_POLICY_MAX_MATCHES) {
+			pr_info_ratelimited("smartio: autoborrow_policy line %u: more than %d matches\n",
+					    nr, SMARTIO_POLICY_MAX_MATCHES);
+			return -EINVAL;
+		}
 		*eq = '\0';
 		key = match_string(smartio_policy_keys, SMARTIO_NR_KEYS, word);
-		if (key < 0)
-			goto bad_match;
+		if (key < 0) {
+			pr_info_ratelimited("smartio: autoborrow_policy line %u: unknown key '%.32s' (class, vendor, device, serial, adapter, fdid)\n",
+					    nr, word);
+			return -EINVAL;
+		}
 		m = &rule->matches[rule->nr_matches];
 		m->key = key;
 		if (!smartio_policy_pattern(key, eq + 1, strlen(eq + 1),
-					    m->pattern))
-			goto bad_match;
+					    m->pattern, nr, word))
+			return -EINVAL;
 		rule->nr_matches++;
 	}
 	return 0;
-
-bad_match:
-	pr_info_ratelimited("smartio: autoborrow_policy rule %u: bad match\n",
-			    nr);
-	return -EINVAL;
 }
 
 /*
@@ -147,12 +173,16 @@ static int smartio_policy_parse(const char *buf, size_t count,
 {
 	struct smartio_policy *policy;
 	char *text, *cur, *line;
+	unsigned int nr = 0;
 	int ret = 0;
 
 	*out = NULL;
 	/* What show prints must fit its page: it may add a final newline. */
-	if (count > PAGE_SIZE - 2)
+	if (count > PAGE_SIZE - 2) {
+		pr_info_ratelimited("smartio: autoborrow_policy: more than %lu bytes\n",
+				    PAGE_SIZE - 2);
 		return -E2BIG;
+	}
 	if (memchr(buf, '\0', count))
 		return -EINVAL;
 	text = kmemdup_nul(buf, count, GFP_KERNEL);
@@ -169,18 +199,19 @@ static int smartio_policy_parse(const char *buf, size_t count,
 	while ((line = strsep(&cur, "\n"))) {
 		char *hash = strchr(line, '#');
 
+		nr++;
 		if (hash)
 			*hash = '\0';
 		line = strim(line);
 		if (!*line)
 			continue;
 		if (policy->nr_rules == SMARTIO_POLICY_MAX_RULES) {
-			pr_info_ratelimited("smartio: autoborrow_policy: more than %d rules\n",
-					    SMARTIO_POLICY_MAX_RULES);
+			pr_info_ratelimited("smartio: autoborrow_policy line %u: more than %d rules\n",
+					    nr, SMARTIO_POLICY_MAX_RULES);
 			ret = -E2BIG;
 			goto free_policy;
 		}
-		ret = smartio_policy_parse_rule(line, policy->nr_rules + 1,
+		ret = smartio_policy_parse_rule(line, nr,
 						&policy->rules[policy->nr_rules]);
 		if (ret)
 			goto free_policy;
@@ -241,15 +272,19 @@ int smartio_policy_store(const char *buf, size_t count)
 }
 
 /**
- * smartio_policy_show() - print the autoborrow policy, one rule a line
+ * smartio_policy_show() - print the autoborrow policy
  * @buf: a sysfs buffer
+ *
+ * Each rule is printed normalized on the line it was written on, a comment
+ * or blank line before it as an empty line, so that a rule's number is its
+ * line here as in the file. It fits: a rule never grows when normalized.
  *
  * Return: the length printed. Takes smartio_lock.
  */
 ssize_t smartio_policy_show(char *buf)
 {
 	const struct smartio_policy *policy;
-	unsigned int i, j;
+	unsigned int i, j, line = 1;
 	ssize_t len = 0;
 
 	mutex_lock(&smartio_lock);
@@ -257,6 +292,9 @@ ssize_t smartio_policy_show(char *buf)
 	for (i = 0; policy && i < policy->nr_rules; i++) {
 		const struct smartio_policy_rule *rule = &policy->rules[i];
 
+		for (; line < rule->line; line++)
+			len += sysfs_emit_at(buf, len, "\n");
+		line++;
 		len += sysfs_emit_at(buf, len, "%s",
 				     rule->borrow ? "borrow" : "ignore");
 		for (j = 0; j < rule->nr_matches; j++)
@@ -314,7 +352,7 @@ static bool smartio_policy_value(struct smartio_fdev *fdev,
 /**
  * smartio_policy_allows() - whether autoborrow may take a device
  * @fdev: the pool device
- * @rule: set to the number (from 1) of the deciding rule, 0 if none
+ * @rule: set to the line (from 1) of the deciding rule, 0 if none
  *
  * Return: true without rules, else whether the first matching rule says
  * "borrow" (false if none matches). Called with smartio_lock held.
@@ -341,7 +379,7 @@ bool smartio_policy_allows(struct smartio_fdev *fdev, unsigned int *rule)
 				break;
 		}
 		if (j == r->nr_matches) {
-			*rule = i + 1;
+			*rule = r->line;
 			return r->borrow;
 		}
 	}

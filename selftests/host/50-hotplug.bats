@@ -149,7 +149,7 @@ borrow class=0108*" ]
 	run gexec 'for i in $(seq 100); do test -e /sys/bus/smartio/devices/84000 && break; sleep 0.1; done
 		sleep 1; cat /sys/bus/smartio/devices/84000/state; dmesg | grep "84000: autoborrow"'
 	[ "${lines[0]}" = available ]
-	[[ "$output" == *"84000: autoborrow: ignored by policy rule 1"* ]]
+	[[ "$output" == *"84000: autoborrow: ignored by policy line 1"* ]]
 	"$SMARTIO_TOP/scripts/qmp" "$SMARTIO_RUNDIR" \
 		'{"execute":"device_del","arguments":{"id":"hotnic2"}}' --wait-event DEVICE_DELETED 20
 	sed -i "/^hotnic2\$/d" "$BATS_FILE_TMPDIR/added"

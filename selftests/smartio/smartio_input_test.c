@@ -824,6 +824,8 @@ static const struct input policy_bad[] = {
 	LIT("borrow\0"), LIT("\0"), LIT("\n\0"), LIT("borrow class=0108\0junk"),
 	LIT("ignore\nborrow colour=red\n"), LIT("ignore # fine\nfrob\n"),
 	LIT("%n%n%s%s"),
+	/* A shell's negation, which glob_match() would take as a set. */
+	LIT("borrow class=[^0]*"),
 };
 
 /* Policies over the limits: 64 rules, 8 matches, 63-byte patterns. */

@@ -693,15 +693,22 @@ TEST_F_TIMEOUT(smartio, autoborrow_policy_filters, 120 * SLOW)
 
 	ASSERT_EQ(0, read_attr(BUS "/autoborrow_policy", buf, sizeof(buf)));
 	EXPECT_STREQ("", buf);
-	/* First match wins: the NVMe is ignored though rule 2 wants it. */
+	ASSERT_EQ(0, dev_attr(self->nvme, "policy", buf, sizeof(buf)));
+	EXPECT_STREQ("none", buf);
+	/*
+	 * First match wins: the NVMe is ignored though line 4 wants it.
+	 * Rules keep their lines: comments and blank lines read as empty.
+	 */
 	snprintf(rule, sizeof(rule),
-		 "# lab\nignore vendor=0x1B36  device=0010 # the NVMe\n\tborrow fdid=0x0%s\n",
+		 "# lab\nignore vendor=0x1B36  device=0010 # the NVMe\n\n\tborrow fdid=0x0%s\n",
 		 self->nvme);
 	ASSERT_EQ(0, write_str(BUS "/autoborrow_policy", rule));
 	ASSERT_EQ(0, read_attr(BUS "/autoborrow_policy", buf, sizeof(buf)));
 	snprintf(want, sizeof(want),
-		 "ignore vendor=1b36 device=0010\nborrow fdid=%s", self->nvme);
+		 "\nignore vendor=1b36 device=0010\n\nborrow fdid=%s", self->nvme);
 	EXPECT_STREQ(want, buf);
+	ASSERT_EQ(0, dev_attr(self->nvme, "policy", buf, sizeof(buf)));
+	EXPECT_STREQ("ignore 2", buf);
 	/* Idempotent. */
 	EXPECT_EQ(0, write_str(BUS "/autoborrow_policy", rule));
 	ASSERT_EQ(0, write_str(BUS "/autoborrow_transparent", "1"));
@@ -714,6 +721,8 @@ TEST_F_TIMEOUT(smartio, autoborrow_policy_filters, 120 * SLOW)
 		 "borrow class=0x0108* adapter=adapter9\nborrow class=0x0108?? adapter=adapter[0-3] fdid=%s\n",
 		 self->nvme);
 	ASSERT_EQ(0, write_str(BUS "/autoborrow_policy", rule));
+	ASSERT_EQ(0, dev_attr(self->nvme, "policy", buf, sizeof(buf)));
+	EXPECT_STREQ("borrow 2", buf);
 	ASSERT_EQ(0, do_scan());
 	ASSERT_EQ(0, dev_attr(self->nvme, "state", buf, sizeof(buf)));
 	EXPECT_STREQ("borrowed", buf);
@@ -725,6 +734,8 @@ TEST_F_TIMEOUT(smartio, autoborrow_policy_filters, 120 * SLOW)
 	ASSERT_EQ(0, write_str(BUS "/autoborrow_policy", "  # none\n\n"));
 	ASSERT_EQ(0, read_attr(BUS "/autoborrow_policy", buf, sizeof(buf)));
 	EXPECT_STREQ("", buf);
+	ASSERT_EQ(0, dev_attr(self->nvme, "policy", buf, sizeof(buf)));
+	EXPECT_STREQ("none", buf);
 }
 
 TEST_F_TIMEOUT(smartio, autoborrow_module_parameter, 120 * SLOW)

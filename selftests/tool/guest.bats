@@ -467,12 +467,57 @@ future_address() {
 	run --separate-stderr smartio_tool apply --policy "$p" "$FDID"
 	[ "$status" -eq 0 ]
 	[ "$output" = "$FDID: already borrowed (line 3)" ]
-	# A policy error names its line and borrows nothing.
+	# A policy error: the kernel's reason names its line; nothing borrowed.
 	smartio_tool return "$FDID"
 	printf '%s\n' "borrow class=0x0108*" "borrow bus=83" > "$p"
 	run --separate-stderr smartio_tool apply --policy "$p"
 	[ "$status" -eq 1 ]
-	[ "$stderr" = "smartio_tool: apply: $p line 2: unknown key 'bus' (keys: class vendor device serial adapter fdid)" ]
+	[ "$stderr" = "smartio_tool: $p: refused by the kernel's autoborrow filter: line 2: unknown key 'bus' (class, vendor, device, serial, adapter, fdid)" ]
+	[ "$(state)" = available ]
+}
+
+# apply_refused POLICY-FILE REASON: apply --dry-run and apply both fail
+# with the kernel's REASON, the rules loaded before stay, nothing borrowed.
+apply_refused() {
+	local before
+	before=$(cat $SIO/autoborrow_policy)
+	for dry in --dry-run ""; do
+		# shellcheck disable=SC2086 # an empty $dry is no argument
+		run --separate-stderr smartio_tool apply $dry --policy "$1"
+		[ "$status" -eq 1 ]
+		[[ "$stderr" == "smartio_tool: $1: "*": $2"* ]]
+		[ "$(cat $SIO/autoborrow_policy)" = "$before" ]
+		[ "$(state)" = available ]
+	done
+}
+
+@test "the kernel alone matches the policy: what a shell reads otherwise, and the limits, fail at --dry-run already" {
+	local p=$BATS_TEST_TMPDIR/policy i
+	printf '%s\n' "borrow class=[^0]*" > "$p"
+	apply_refused "$p" "line 1: class= has '[^': write '[!' to negate a set"
+	printf '%s\n' "# a comment" "borrow fdid=$(printf 'f%.0s' {1..64})" > "$p"
+	apply_refused "$p" "line 2: fdid= needs a pattern of 1 to 63 characters"
+	printf '%s\n' "ignore" "" "borrow$(printf ' class=*%.0s' {1..9})" > "$p"
+	apply_refused "$p" "line 3: more than 8 matches"
+	for i in $(seq 65); do echo "ignore fdid=$i"; done > "$p"
+	apply_refused "$p" "line 65: more than 64 rules"
+	# The kernel's negation works, and the tool reports the kernel's
+	# decision by the line in the file; a dry run puts the rules back.
+	printf '%s\n' "# NICs and the like stay" "ignore class=[!0]*" "" "borrow vendor=0x1B36" > "$p"
+	run --separate-stderr smartio_tool apply --dry-run --policy "$p" "$FDID"
+	[ "$status" -eq 0 ]
+	[ "$output" = "$FDID: would borrow (line 4)" ]
+	[ -z "$(cat $SIO/autoborrow_policy)" ]
+	[ "$(cat $SIO/devices/$FDID/policy)" = none ]
+	run --separate-stderr smartio_tool policy load --policy "$p"
+	[ "$output" = "autoborrow policy: 2 rules from $p" ]
+	[ "$(cat $SIO/devices/$FDID/policy)" = "borrow 4" ]
+	# Each rule on its line of the file.
+	[ "$(cat $SIO/autoborrow_policy)" = "
+ignore class=[!0]*
+
+borrow vendor=1b36" ]
+	smartio_tool policy clear > /dev/null
 	[ "$(state)" = available ]
 }
 

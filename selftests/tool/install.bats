@@ -44,7 +44,9 @@ need_modules() {
 	[ -f "$D/usr/share/doc/smartio/examples/modules-load.d/smartio.conf" ]
 	[ -f "$D/usr/share/doc/smartio/examples/modprobe.d/smartio.conf" ]
 	[ -f "$D/usr/share/doc/smartio/examples/smartio/policy" ]
-	[ -f "$D/usr/share/doc/smartio/examples/udev/90-smartio.rules" ]
+	[ -f "$D/usr/share/doc/smartio/smartio.rst" ]
+	[ -f "$D/usr/share/doc/smartio/ABI/sysfs-bus-smartio" ]
+	grep -q "RUN+=\"/usr/sbin/smartio_tool apply" "$D/usr/lib/udev/rules.d/90-smartio.rules"
 	# The unit runs the tool where it was installed.
 	grep -qx "ExecStart=/usr/sbin/smartio_tool apply" "$D/usr/lib/systemd/system/smartio-apply.service"
 	# With DESTDIR, depmod is left to the packaging.

@@ -9,7 +9,14 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 cd "$SMARTIO_TOP" || exit 1
 
-scripts/deps.sh
+# Run as yourself: sudo is used for apt-get only, and a build/ made by
+# root would stand in the way of the next make.
+if [ "$(id -u)" -eq 0 ] && [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
+	die "run \"make demo\" as $SUDO_USER, not through sudo: it uses sudo for apt-get only"
+fi
+echo "make demo: installs QEMU, busybox and the Debian 6.1 kernel headers if missing"
+echo "(a few minutes, once), then builds, boots and runs in about 2 minutes."
+scripts/deps.sh demo
 k=$(scripts/kernels.sh | sed -n 1p)
 make matrix KVERS="$k" > /dev/null
 stage=$BUILD/$k/demo-stage run=$BUILD/run/demo

@@ -4,16 +4,28 @@
 # Installs what the build, the tests and the demo need, Debian packages only,
 # and unpacks (without installing) the two guest kernels into build/kernels.
 # Idempotent and quick when everything is present. "deps.sh bench" adds
-# what only the benchmarks need (gnuplot for the plot in Documentation/).
+# what only the benchmarks need (gnuplot for the plot in Documentation/);
+# "deps.sh demo" installs only what make demo needs (QEMU, busybox, the
+# tools the guest runs, the headers of Debian's 6.1 kernel) and unpacks
+# only that kernel: no test tool, packaging tool or kernel source.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
-PKGS="build-essential kmod cpio gzip xz-utils python3 socat qemu-system-x86
+profile=${1:-all}
+metas="linux-image-amd64 linux-image-6.12-amd64"
+if [ "$profile" = demo ]; then
+	PKGS="build-essential kmod cpio gzip xz-utils python3 qemu-system-x86
+busybox-static bash pciutils nvme-cli e2fsprogs fdisk util-linux procps
+linux-headers-amd64"
+	metas="linux-image-amd64"
+else
+	PKGS="build-essential kmod cpio gzip xz-utils python3 socat qemu-system-x86
 busybox-static bash bats pciutils udev systemd man-db nvme-cli e2fsprogs fio sparse perl
 linux-source-6.1 linux-headers-amd64 linux-headers-6.12-amd64
 flex bison bc libelf-dev libssl-dev dmsetup mdadm psmisc fdisk
 procps mandoc bsdextrautils bash-completion debhelper dh-dkms dkms lintian devscripts dpkg-dev"
-[ "${1:-}" = bench ] && PKGS="$PKGS gnuplot-nox"
+	[ "$profile" = bench ] && PKGS="$PKGS gnuplot-nox"
+fi
 
 missing=""
 for p in $PKGS; do
@@ -30,7 +42,7 @@ fi
 
 # The guest kernels, unpacked from their packages.
 mkdir -p "$KERNELS_DIR"
-for meta in linux-image-amd64 linux-image-6.12-amd64; do
+for meta in $metas; do
 	pkg=$(apt-cache depends "$meta" | sed -n 's/^ *Depends: \(linux-image-.*\)$/\1/p' | sed -n 1p)
 	[ -n "$pkg" ] || die "cannot resolve $meta"
 	ver=${pkg#linux-image-}
@@ -51,7 +63,7 @@ for meta in linux-image-amd64 linux-image-6.12-amd64; do
 done
 
 # kselftest headers and checkpatch come from Debian's kernel source package.
-if [ ! -e "$KSRC/.done" ]; then
+if [ "$profile" != demo ] && [ ! -e "$KSRC/.done" ]; then
 	log "extracting kselftest headers and checkpatch from linux-source-6.1"
 	rm -rf "$KSRC" && mkdir -p "$KSRC"
 	tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$KSRC" --strip-components=1 \

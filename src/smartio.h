@@ -235,11 +235,38 @@ static inline u32 smartio_fdid(int adapter, u8 bus, u8 devfn)
 	return ((u32)adapter << 20) | ((u32)bus << 12) | ((u32)devfn << 4);
 }
 
+/*
+ * struct bus_attribute callbacks take a const bus_type since 6.4; Kbuild
+ * tells which kind of header we build against.
+ */
+#ifdef SMARTIO_CONST_BUS_TYPE
+#define smartio_bus_type_t const struct bus_type
+#else
+#define smartio_bus_type_t struct bus_type
+#endif
+
+/* device_type.uevent takes a const device since 6.3. */
+#ifdef SMARTIO_CONST_DEV_UEVENT
+#define smartio_uevent_dev_t const struct device
+#else
+#define smartio_uevent_dev_t struct device
+#endif
+
 /* smartio_core.c */
+extern bool smartio_autoborrow;
 extern struct mutex smartio_scan_mutex;
 extern struct mutex smartio_lock;
+extern struct list_head smartio_adapters;
 extern struct workqueue_struct *smartio_wq;
+extern struct workqueue_struct *smartio_attach_wq;
 extern struct srcu_struct smartio_srcu;
+extern spinlock_t smartio_borrow_lock;
+extern struct list_head smartio_borrowed;
+
+int smartio_parse_bool(const char *buf, size_t count, bool *val);
+int smartio_parse_true(const char *buf, size_t count);
+void smartio_live_get(void);
+void smartio_live_put(void);
 
 void smartio_kick_watchers(void);
 int smartio_config_read(struct smartio_adapter *adapter, unsigned int bus,
@@ -261,9 +288,39 @@ int smartio_detach(struct smartio_fdev *fdev, bool gone);
 void smartio_detach_again(struct smartio_fdev *fdev);
 void smartio_again_forget(struct smartio_adapter *adapter, u8 sec, u8 sub);
 void smartio_mark_gone(struct smartio_fdev *fdev);
+
+/* smartio_pool.c */
+extern const struct device_type smartio_fdev_type;
+
+struct pci_dev *smartio_fdev_pdev(struct smartio_fdev *fdev);
+void smartio_fdev_uevent(struct smartio_fdev *fdev, bool borrowed);
+int smartio_find_ext_cap(struct smartio_adapter *adapter, u8 bus, u8 devfn,
+			 u16 id);
+u64 smartio_fdev_needed(struct smartio_fdev *fdev, bool pref);
+u64 smartio_aperture_size(struct smartio_adapter *adapter, bool pref);
+struct smartio_fdev *smartio_fdev_find(struct smartio_adapter *adapter,
+				       u32 fdid);
+struct smartio_fdev *smartio_fdev_add(struct smartio_adapter *adapter,
+				      u8 bus, u8 devfn, u32 id);
 void smartio_fdev_drop(struct smartio_fdev *fdev, struct list_head *dead);
 void smartio_fdevs_unregister(struct list_head *dead);
 int smartio_dsn_format(u64 dsn, char *buf, size_t len);
+
+/* smartio_borrow.c */
+extern struct notifier_block smartio_pci_nb;
+
+void smartio_fdev_reset(struct smartio_fdev *fdev);
+int smartio_borrowable(struct smartio_fdev *fdev);
+int smartio_borrow_locked(struct smartio_fdev *fdev, bool reset_done);
+void smartio_borrow_again(struct smartio_adapter *adapter);
+
+/* smartio_scan.c */
+int smartio_walk(struct smartio_adapter *adapter, bool pool);
+void smartio_scan_all(void);
+
+/* smartio_sysfs.c */
+extern struct bus_type smartio_bus_type;
+extern const struct device_type smartio_adapter_type;
 
 /* smartio_policy.c */
 int smartio_policy_store(const char *buf, size_t count);

@@ -331,6 +331,8 @@ void smartio_policy_exit(void);
 
 /* smartio_hotplug.c */
 u8 smartio_find_cap(struct smartio_adapter *adapter, u8 bus, u8 devfn, u8 cap);
+void smartio_slot_command(struct smartio_adapter *adapter, u8 bus, u8 devfn,
+			  u8 exp, u16 set, u16 clear);
 void smartio_slots_power_on(struct smartio_adapter *adapter);
 bool smartio_slot_found(struct smartio_adapter *adapter, u8 bus, u8 devfn,
 			bool *powered);
@@ -341,12 +343,14 @@ int smartio_slot_release_hold(struct smartio_adapter *adapter, u8 bus,
 			      u8 devfn);
 int smartio_slots_show(struct smartio_adapter *adapter, char *buf);
 void smartio_watch_init(struct smartio_adapter *adapter);
+void smartio_watch_start(struct smartio_adapter *adapter);
+
+/* smartio_slot_irq.c */
 void smartio_slot_irq_bound(struct smartio_adapter *adapter,
 			    struct pci_dev *port);
 void smartio_slot_irq_unbind(struct pci_dev *port);
 int smartio_slot_irqs_init(void);
 void smartio_slot_irqs_exit(void);
-void smartio_watch_start(struct smartio_adapter *adapter);
 
 /* smartio_host.c */
 int smartio_host_create(struct smartio_adapter *adapter);

@@ -1329,13 +1329,17 @@ smartio_tool: apply: some borrows failed (see above)" ]]
 	printf 'KERNEL[12.5] add      /devices/smartio/adapter0/83000 (smartio)\nACTION=add\nDEVPATH=/devices/smartio/adapter0/83000\nSUBSYSTEM=smartio\nSMARTIO_FDID=83000\nSMARTIO_ADAPTER=adapter0\nPCI_ID=1B36:0010\nPCI_CLASS=010802\nSEQNUM=1\n\n'
 	printf 'KERNEL[13.0] change   /devices/smartio/adapter0/83000 (smartio)\nACTION=change\nDEVPATH=/devices/smartio/adapter0/83000\nSUBSYSTEM=smartio\nSMARTIO_STATE=borrowed\nSMARTIO_FDID=83000\nSMARTIO_ADAPTER=adapter0\nPCI_ID=1B36:0010\nPCI_CLASS=010802\n\n'
 	printf 'KERNEL[14.0] change   /devices/smartio/adapter0 (smartio)\nACTION=change\nDEVPATH=/devices/smartio/adapter0\nSUBSYSTEM=smartio\nSMARTIO_AUTOBORROW=1\n\n'
+	printf 'KERNEL[15.0] change   /devices/smartio/adapter0 (smartio)\nACTION=change\nDEVPATH=/devices/smartio/adapter0\nSUBSYSTEM=smartio\nSMARTIO_SLOT=85:00.0\nSMARTIO_SLOT_POWER=off\nSEQNUM=4\n\n'
+	printf 'KERNEL[16.0] change   /devices/smartio/adapter0 (smartio)\nACTION=change\nDEVPATH=/devices/smartio/adapter0\nSUBSYSTEM=smartio\nSMARTIO_SLOT=85:00.0\nSMARTIO_SLOT_POWER=on\n\n'
 	EOF
 	chmod +x "$FAKE/bin/udevadm"
 	PATH=$FAKE/bin:$PATH run --separate-stderr "$TOOL" monitor
 	[ "$status" -eq 0 ]
 	[ "$output" = "add 83000 (adapter0) 1b36:0010 class 010802
 change 83000 borrowed (adapter0) 1b36:0010 class 010802
-change adapter0 autoborrow_transparent=1" ]
+change adapter0 autoborrow_transparent=1
+change adapter0 slot=85:00.0 slot_power=off
+change adapter0 slot=85:00.0 slot_power=on" ]
 	run --separate-stderr "$TOOL" monitor now
 	[ "$status" -eq 2 ]
 }

@@ -86,8 +86,9 @@ comp() {
 	[ "$(comp list "")" = "--json" ]
 	[ "$(comp adapters "")" = "--json" ]
 	[ "$(comp adapters --json "")" = "--json" ]
-	[ "$(comp config "")" = "autoborrow_transparent" ]
+	[ "$(comp config "")" = "autoborrow_transparent button_cancel_ms hotplug_poll_ms" ]
 	[ "$(comp config autoborrow_transparent "")" = "0 1" ]
+	[ "$(comp config hotplug_poll_ms "")" = "" ]
 	[ "$(comp config autoborrow_transparent 1 "")" = "" ]
 }
 

@@ -256,14 +256,14 @@ assert_usage() {	# assert_usage MESSAGE (after a run --separate-stderr)
 		for c in scan "list [--json]" "show [--json] FDID" \
 			 "lspci FDID [-n|-nn] [-v|-vv|-vvv] [-x|-xxx|-xxxx]" \
 			 "borrow [--strict] [--no-wait] FDID" \
-			 "return [--force] [--strict] FDID" "config [NAME [VALUE]]" \
+			 "return [-f|--force] [--strict] FDID" "config [NAME [VALUE]]" \
 			 "adapters [--json]" help --version autoborrow_transparent; do
 			[[ "$output" == *"$c"* ]]
 		done
 	done
 	run "$TOOL" borrow --help
 	[ "$status" -eq 0 ]
-	[[ "${lines[0]}" == "usage: smartio_tool COMMAND [ARGS]" ]]
+	[[ "${lines[0]}" == "usage: smartio_tool borrow [--strict] [--no-wait] FDID" ]]
 }
 
 @test "--version prints the version of the project" {
@@ -948,6 +948,26 @@ block: nvme2n1" ]
 	[ "$output" = "autoborrow_transparent=1" ]
 }
 
+@test "config also lists, reads and sets the module's writable parameters" {
+	local P=$SYS/module/smartio/parameters
+	mkdir -p "$P"
+	echo 200 > "$P/hotplug_poll_ms"
+	echo 0 > "$P/button_cancel_ms"
+	run --separate-stderr "$TOOL" config
+	[ "$status" -eq 0 ]
+	[ "$output" = "autoborrow_transparent=0
+hotplug_poll_ms=200
+button_cancel_ms=0" ]
+	run --separate-stderr "$TOOL" config button_cancel_ms 5000
+	[ "$status" -eq 0 ]
+	[ "$(cat "$P/button_cancel_ms")" = 5000 ]
+	run "$TOOL" config hotplug_poll_ms
+	[ "$output" = 200 ]
+	fail_write "$P/hotplug_poll_ms" "$EINVAL"
+	run_failing config hotplug_poll_ms 60001
+	assert_usage "config hotplug_poll_ms: invalid value '60001' (use milliseconds, 0 to 60000)"
+}
+
 @test "config: an invalid value or an unknown setting is refused" {
 	fail_write "$BUS/autoborrow_transparent" "$EINVAL"
 	run_failing config autoborrow_transparent 2
@@ -960,9 +980,9 @@ block: nvme2n1" ]
 	assert_error "config autoborrow_transparent: permission denied (are you root?)"
 	[ "$(cat "$BUS/autoborrow_transparent")" = 0 ]
 	run --separate-stderr "$TOOL" config frob
-	assert_usage "unknown setting: frob (settings: autoborrow_transparent)"
+	assert_usage "unknown setting: frob (settings: autoborrow_transparent hotplug_poll_ms button_cancel_ms)"
 	run --separate-stderr "$TOOL" config scan 1
-	assert_usage "unknown setting: scan (settings: autoborrow_transparent)"
+	assert_usage "unknown setting: scan (settings: autoborrow_transparent hotplug_poll_ms button_cancel_ms)"
 	[ ! -s "$BUS/scan" ]
 }
 
@@ -1317,6 +1337,33 @@ borrow class=0108*" ]
 	[ "${lines[0]}" = "84000: already borrowed (line 1)" ]
 	[[ "$stderr" == "smartio_tool: apply 83000: borrow failed: "*"
 smartio_tool: apply: some borrows failed (see above)" ]]
+}
+
+@test "COMMAND -h prints that command's usage; --opt=value and -- work" {
+	run --separate-stderr "$TOOL" return -h
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "usage: smartio_tool return [-f|--force] [--strict] FDID" ]
+	[ "${lines[1]}" = "    give a borrowed device back to the pool (one" ]
+	! grep -q "borrow \[" <<< "$output"
+	run --separate-stderr "$TOOL" config --help
+	[ "${lines[0]}" = "usage: smartio_tool config [NAME [VALUE]]" ]
+	[[ "${lines[1]}" == "    print every setting as NAME=VALUE"* ]]
+	run --separate-stderr "$TOOL" frob -h
+	assert_usage "unknown command: frob (see smartio_tool --help)"
+	# Every command of --help has its own -h.
+	for c in $("$TOOL" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z]*\) .*/\1/p' | grep -v '^help$'); do
+		run "$TOOL" "$c" -h
+		[ "$status" -eq 0 ]
+		[[ "${lines[0]}" == "usage: smartio_tool $c"* ]]
+	done
+	mkfdev 86000 0x1b36 0x0010 0x010802 86:00.0 available
+	mkpolicy "borrow vendor=1b36"
+	decide 86000 "borrow 1"
+	run_failing apply --policy="$POLICY_FILE" -- 86000
+	[ "$status" -eq 0 ]
+	[ "$output" = "86000: borrowed (line 1)" ]
+	run --separate-stderr "$TOOL" list --json=yes
+	assert_usage "usage: smartio_tool list [--json]"
 }
 
 @test "monitor prints one line per pool event, from udevadm" {

@@ -389,7 +389,11 @@ future_address() {
 @test "config autoborrow_transparent 1 then scan borrows the NVMe" {
 	run --separate-stderr smartio_tool config
 	[ "$status" -eq 0 ]
-	[ "$output" = "autoborrow_transparent=0" ]
+	[ "${lines[0]}" = "autoborrow_transparent=0" ]
+	# The module's writable parameters, as the kernel has them.
+	[ "${lines[1]}" = "hotplug_poll_ms=$(cat /sys/module/smartio/parameters/hotplug_poll_ms)" ]
+	[ "${lines[2]}" = "button_cancel_ms=$(cat /sys/module/smartio/parameters/button_cancel_ms)" ]
+	[ "${#lines[@]}" -eq 3 ]
 	run --separate-stderr smartio_tool config autoborrow_transparent 1
 	[ "$status" -eq 0 ]
 	[ -z "$output$stderr" ]
@@ -397,7 +401,7 @@ future_address() {
 	run smartio_tool config autoborrow_transparent
 	[ "$output" = 1 ]
 	run smartio_tool config
-	[ "$output" = "autoborrow_transparent=1" ]
+	[ "${lines[0]}" = "autoborrow_transparent=1" ]
 
 	run smartio_tool scan
 	[ "$status" -eq 0 ]

@@ -42,6 +42,25 @@ render() {
 	[ -z "$missing" ]
 }
 
+@test "every command and option of smartio_tool(8)'s synopsis is in smartio_tool --help" {
+	command -v mandoc || skip "mandoc not installed (scripts/deps.sh)"
+	syn=$(render "$MAN/smartio_tool.8" | sed -n '/^SYNOPSIS/,/^DESCRIPTION/p' | grep '^       smartio_tool ')
+	help=$("$TOP/scripts/smartio_tool" --help)
+	cmds=$(awk '{ print $2 }' <<< "$syn" | grep '^[a-z]' | grep -vx command)
+	opts=$(grep -oE '(^|[ [|])--?[a-z][a-z-]*' <<< "$syn" | tr -d ' [|' | sort -u)
+	[ "$(wc -w <<< "$cmds")" -ge 7 ]
+	[ "$(wc -w <<< "$opts")" -ge 4 ]
+	missing=""
+	for w in $cmds; do
+		grep -qE "^  $w( |,|$)" <<< "$help" || missing="$missing $w"
+	done
+	for w in $opts; do
+		grep -qE -- "(^|[ |[,])$w([] |,]|$|\|)" <<< "$help" || missing="$missing $w"
+	done
+	echo "missing from smartio_tool --help:$missing"
+	[ -z "$missing" ]
+}
+
 @test "every sysfs attribute and module parameter is in smartio(4)" {
 	command -v mandoc || skip "mandoc not installed (scripts/deps.sh)"
 	page=$(render "$TOP/Documentation/man/smartio.4")

@@ -23,7 +23,8 @@ else
 busybox-static bash bats pciutils udev systemd man-db nvme-cli e2fsprogs fio sparse perl
 linux-source-6.1 linux-headers-amd64 linux-headers-6.12-amd64
 flex bison bc libelf-dev libssl-dev dmsetup mdadm psmisc fdisk
-procps mandoc bsdextrautils bash-completion debhelper dh-dkms dkms lintian devscripts dpkg-dev"
+procps mandoc bsdextrautils bash-completion debhelper dh-dkms dkms lintian devscripts dpkg-dev
+strace jq"
 	[ "$profile" = bench ] && PKGS="$PKGS gnuplot-nox"
 fi
 

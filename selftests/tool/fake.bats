@@ -1366,6 +1366,31 @@ smartio_tool: apply: some borrows failed (see above)" ]]
 	assert_usage "usage: smartio_tool list [--json]"
 }
 
+# procs ARGS...: how many processes the tool starts for "smartio_tool ARGS".
+procs() {
+	strace -f -qq -e trace=clone,clone3,fork,vfork -o "$BATS_TEST_TMPDIR/strace" \
+		"$TOOL" "$@" > /dev/null
+	grep -cE '^[0-9]+ +(clone|clone3|fork|vfork)\(' "$BATS_TEST_TMPDIR/strace"
+}
+
+@test "list and list --json start as many processes for 100 devices as for 2" {
+	local few many i json_few
+	command -v strace || skip "no strace (scripts/deps.sh)"
+	few=$(procs list)
+	json_few=$(procs list --json)
+	for i in $(seq 100 197); do
+		mkfdev "${i}000" 0x8086 0x10d3 0x020000 "$((i % 256)):00.0" available
+	done
+	[ "$("$TOOL" list | wc -l)" -eq 100 ]
+	[ "$("$TOOL" list --json | grep -c '"fdid"')" -eq 100 ]
+	many=$(procs list)
+	echo "list: $few processes for 2 devices, $many for 100"
+	[ "$few" -eq "$many" ]
+	many=$(procs list --json)
+	echo "list --json: $json_few processes for 2 devices, $many for 100"
+	[ "$json_few" -eq "$many" ]
+}
+
 @test "monitor prints one line per pool event, from udevadm" {
 	mkdir -p "$FAKE/bin"
 	# udevadm monitor --kernel --property, as it prints two events.

@@ -453,7 +453,9 @@ packages() {
 	fi
 	# Between releases, a snapshot version above the last and below the next.
 	if [[ "$ver" == "$(cat VERSION)"[~+]git[0-9]*.[0-9]*.[0-9a-f]* ]] ||
-		{ [ "$ver" = "$(cat VERSION)" ] && git describe --exact-match --tags HEAD > /dev/null 2>&1; }; then
+		{ [ "$ver" = "$(cat VERSION)" ] &&
+			{ ! git rev-parse --is-inside-work-tree > /dev/null 2>&1 ||
+			  git describe --exact-match --tags HEAD > /dev/null 2>&1; }; }; then
 		result ok "the package version is VERSION, with a git snapshot suffix between releases"
 	else
 		result fail "the package version is VERSION, with a git snapshot suffix between releases ($ver)"

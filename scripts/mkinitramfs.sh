@@ -85,5 +85,6 @@ chmod +x "$root/init"
 mkdir -p "$root/smartio/bin"
 cp -a "$stage/." "$root/smartio/"
 cp "$SMARTIO_TOP/scripts/udev/90-smartio.rules" "$root/smartio/"
+install -m 755 "$SMARTIO_TOP/scripts/guest-insmod" "$root/smartio/bin/insmod"
 
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -1) > "$out"

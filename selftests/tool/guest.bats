@@ -497,6 +497,7 @@ apply_refused() {
 
 @test "the kernel alone matches the policy: what a shell reads otherwise, and the limits, fail at --dry-run already" {
 	local p=$BATS_TEST_TMPDIR/policy i
+	smartio_tool policy clear > /dev/null
 	printf '%s\n' "borrow class=[^0]*" > "$p"
 	apply_refused "$p" "line 1: class= has '[^': write '[!' to negate a set"
 	printf '%s\n' "# a comment" "borrow fdid=$(printf 'f%.0s' {1..64})" > "$p"

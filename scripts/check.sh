@@ -473,15 +473,16 @@ packages() {
 	tb=$BUILD/dist-test
 	rm -rf "$tb" && mkdir -p "$tb"
 	if make -s dist > "$LOGS/dist.log" 2>&1 &&
+		ls "$deb"/smartio-dkms_"${ver}"_all.deb >> "$LOGS/dist.log" 2>&1 &&
 		tar -C "$tb" -xJf "$BUILD/smartio-$ver.tar.xz" &&
 		[ ! -e "$tb/smartio-$ver/.git" ] &&
 		env -u BUILD make -C "$tb/smartio-$ver" deb >> "$LOGS/dist.log" 2>&1 &&
 		ls "$tb/smartio-$ver"/build/deb/{smartio-dkms,smartio-emul-dkms,smartio-tools}_"${ver}"_all.deb \
 			>> "$LOGS/dist.log" 2>&1; then
-		result ok "make dist, then make deb in the unpacked tarball: the same packages"
+		result ok "make dist keeps build/deb; make deb in the unpacked tarball: the same packages"
 	else
 		tail -n 30 "$LOGS/dist.log"
-		result fail "make dist, then make deb in the unpacked tarball: the same packages"
+		result fail "make dist keeps build/deb; make deb in the unpacked tarball: the same packages"
 	fi
 	rm -rf "$tb" "$BUILD/smartio-$ver.tar.xz"
 	if as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \

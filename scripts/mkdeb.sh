@@ -31,8 +31,10 @@ clver=$(dpkg-parsechangelog -S Version)
 [[ "$ver" =~ ^[0-9][0-9A-Za-z.+~]*$ ]] || die "VERSION is not a Debian version: $ver"
 
 pver=$ver
+# Only a git tree whose top is this one: an unpacked tarball may sit
+# inside another checkout (make check unpacks one under build/).
 ingit=0
-git rev-parse --is-inside-work-tree > /dev/null 2>&1 && ingit=1
+[ "$(git rev-parse --show-toplevel 2>/dev/null)" = "$(pwd -P)" ] && ingit=1
 if [ "$ingit" = 1 ]; then
 	sha=$(git rev-parse --short=7 HEAD)
 	ct=$(git log -1 --format=%ct)
@@ -46,7 +48,10 @@ if [ "$ingit" = 1 ]; then
 	[ "$rel" = 1 ] || pver="$ver${sep}git$(date -u -d "@$ct" +%Y%m%d.%H%M%S).$sha"
 fi
 
-out=$BUILD/deb src=$BUILD/deb/smartio-$pver
+# make dist works beside build/deb, never in it: the packages stay.
+out=$BUILD/deb
+[ "$dist" = 1 ] && out=$BUILD/dist.tmp
+src=$out/smartio-$pver
 rm -rf "$out" && mkdir -p "$src"
 if [ "$ingit" = 1 ]; then
 	git ls-files -z | while IFS= read -r -d '' f; do

@@ -2,7 +2,7 @@
 #
 # smartio top-level Makefile.
 #
-#   make            build smartio.ko and smartio_emul.ko for the running
+#   make            build smartio.ko, smartio_port.ko and smartio_emul.ko for the running
 #                   kernel (KVER=<release> for another installed one,
 #                   KDIR=/path/to/kernel/build for any kernel tree)
 #   make matrix     build them for every supported Debian kernel whose
@@ -29,7 +29,7 @@
 
 VERSION := $(shell cat $(CURDIR)/VERSION)
 BUILD   ?= $(CURDIR)/build
-MODULES := smartio smartio_emul
+MODULES := smartio smartio_port smartio_emul
 
 # The kernel to build for: KDIR's release, else KVER, else the running one.
 ifneq ($(KDIR),)

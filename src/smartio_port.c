@@ -1,0 +1,418 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * smartio port backend.
+ *
+ * Adopts a PCIe root port or switch downstream port of an ordinary machine,
+ * the port where a transparent host adapter, an expansion chassis cable or
+ * a plain hot-plug slot ends, and makes the tree below it a smartio
+ * adapter: smartio, not the OS, enumerates the devices there, and the pool,
+ * borrow and return work as behind an NTB adapter.
+ *
+ * Bound by hand, the way vfio-pci is (no module alias, no ID table):
+ *
+ *	echo smartio_port > /sys/bus/pci/devices/PORT/driver_override
+ *	echo PORT > /sys/bus/pci/drivers/pcieport/unbind
+ *	echo PORT > /sys/bus/pci/drivers/smartio_port/bind
+ *
+ * Adopting removes the OS's devices below the port (their drivers flush
+ * first) and hides the port's secondary bus from the PCI core: its config
+ * accessors answer "no device" to the PCI core, so a rescan or a sibling's
+ * hot-add finds nothing there; smartio reaches the tree through the
+ * accessors the platform gave that bus. The port's memory windows, as
+ * assigned, are the aperture. Unbinding hands the port back: the devices
+ * borrowed through it are returned, the bus is visible again, the PCI core
+ * enumerates it, and pcieport takes the port again.
+ */
+
+#include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/pm_runtime.h>
+#include <linux/workqueue.h>
+
+#include "smartio_backend.h"
+
+/**
+ * struct smartio_port - one adopted port
+ * @pdev: the port, with a reference
+ * @adapter: its smartio adapter
+ * @saved_ops: the accessors of the port's secondary bus before adopt
+ * @cfg_lock: protects @cfg_bus; taken inside the PCI core's pci_lock
+ * @cfg_bus: a private bus, never registered, on which @saved_ops reach any
+ *	bus number of the port's segment (its ->number is set per access)
+ * @release_work: hands the port back once the adapter is gone
+ */
+struct smartio_port {
+	struct pci_dev *pdev;
+	struct smartio_adapter *adapter;
+	struct pci_ops *saved_ops;
+	raw_spinlock_t cfg_lock;
+	struct pci_bus *cfg_bus;
+	struct work_struct release_work;
+};
+
+static struct workqueue_struct *smartio_port_wq;
+
+/*
+ * The PCI core's view of an adopted port's secondary bus: nothing answers,
+ * so it neither enumerates the devices there nor touches their config.
+ */
+static int smartio_port_hidden_read(struct pci_bus *bus, unsigned int devfn,
+				    int where, int size, u32 *val)
+{
+	*val = ~0U;
+	return PCIBIOS_DEVICE_NOT_FOUND;
+}
+
+static int smartio_port_hidden_write(struct pci_bus *bus, unsigned int devfn,
+				     int where, int size, u32 val)
+{
+	return PCIBIOS_DEVICE_NOT_FOUND;
+}
+
+static struct pci_ops smartio_port_hidden_ops = {
+	.read = smartio_port_hidden_read,
+	.write = smartio_port_hidden_write,
+};
+
+static int smartio_port_raw_read(struct smartio_port *port, unsigned int bus,
+				 unsigned int devfn, int where, int size,
+				 u32 *val)
+{
+	unsigned long flags;
+	int ret;
+
+	raw_spin_lock_irqsave(&port->cfg_lock, flags);
+	port->cfg_bus->number = bus;
+	ret = port->saved_ops->read(port->cfg_bus, devfn, where, size, val);
+	raw_spin_unlock_irqrestore(&port->cfg_lock, flags);
+	return ret;
+}
+
+/**
+ * smartio_port_config_read() - &smartio_adapter_ops.config_read
+ * @adapter: the adapter of an adopted port
+ * @bus: a bus number below the port
+ * @devfn: device and function
+ * @where: register offset
+ * @size: 1, 2 or 4
+ * @val: where the value read goes
+ *
+ * Return: a PCIBIOS_* code; all-ones in @val if nothing answers.
+ */
+static int smartio_port_config_read(struct smartio_adapter *adapter,
+				    unsigned int bus, unsigned int devfn,
+				    int where, int size, u32 *val)
+{
+	struct smartio_port *port = smartio_adapter_priv(adapter);
+	int ret;
+
+	ret = smartio_port_raw_read(port, bus, devfn, where, size, val);
+	if (ret)
+		*val = ~0U;
+	return ret;
+}
+
+/**
+ * smartio_port_config_write() - &smartio_adapter_ops.config_write
+ * @adapter: the adapter of an adopted port
+ * @bus: a bus number below the port
+ * @devfn: device and function
+ * @where: register offset
+ * @size: 1, 2 or 4
+ * @val: the value to write
+ *
+ * Return: a PCIBIOS_* code.
+ */
+static int smartio_port_config_write(struct smartio_adapter *adapter,
+				     unsigned int bus, unsigned int devfn,
+				     int where, int size, u32 val)
+{
+	struct smartio_port *port = smartio_adapter_priv(adapter);
+	unsigned long flags;
+	int ret;
+
+	raw_spin_lock_irqsave(&port->cfg_lock, flags);
+	port->cfg_bus->number = bus;
+	ret = port->saved_ops->write(port->cfg_bus, devfn, where, size, val);
+	raw_spin_unlock_irqrestore(&port->cfg_lock, flags);
+	return ret;
+}
+
+/**
+ * smartio_port_link_up() - &smartio_adapter_ops.link_up
+ * @adapter: the adapter of an adopted port
+ *
+ * Read without the PCI core's pci_lock, which the caller may hold.
+ *
+ * Return: whether the port's link is up (Data Link Layer Link Active,
+ * or, on a port that does not report it, a card present in its slot).
+ */
+static bool smartio_port_link_up(struct smartio_adapter *adapter)
+{
+	struct smartio_port *port = smartio_adapter_priv(adapter);
+	struct pci_dev *pdev = port->pdev;
+	int pos = pci_pcie_cap(pdev);
+	u32 val;
+
+	if (pdev->link_active_reporting) {
+		if (smartio_port_raw_read(port, pdev->bus->number, pdev->devfn,
+					  pos + PCI_EXP_LNKSTA, 2, &val))
+			return false;
+		return val != 0xffff && (val & PCI_EXP_LNKSTA_DLLLA);
+	}
+	if (!(pcie_caps_reg(pdev) & PCI_EXP_FLAGS_SLOT))
+		return true;
+	if (smartio_port_raw_read(port, pdev->bus->number, pdev->devfn,
+				  pos + PCI_EXP_SLTSTA, 2, &val))
+		return false;
+	return val != 0xffff && (val & PCI_EXP_SLTSTA_PDS);
+}
+
+static const struct smartio_adapter_ops smartio_port_ops = {
+	.config_read = smartio_port_config_read,
+	.config_write = smartio_port_config_write,
+	.link_up = smartio_port_link_up,
+};
+
+/* Why a port cannot be adopted, or NULL if it can. */
+static const char *smartio_port_refusal(struct pci_dev *pdev)
+{
+	int type;
+
+	if (!pci_is_pcie(pdev))
+		return "not a PCI Express device";
+	type = pci_pcie_type(pdev);
+	if (type != PCI_EXP_TYPE_ROOT_PORT && type != PCI_EXP_TYPE_DOWNSTREAM)
+		return "not a root port or switch downstream port";
+	if (!pdev->subordinate)
+		return "has no secondary bus";
+	/* acpiphp would act on the slot behind our back. */
+	if ((pcie_caps_reg(pdev) & PCI_EXP_FLAGS_SLOT) &&
+	    !pci_find_host_bridge(pdev->bus)->native_pcie_hotplug)
+		return "its hot-plug belongs to the firmware (ACPI hot-plug)";
+	/* Devices there are untrusted: they must stay behind the IOMMU's
+	 * and the OS's own checks (Thunderbolt, USB4, external ports).
+	 */
+	if (pdev->external_facing || pdev->untrusted ||
+	    pci_is_thunderbolt_attached(pdev))
+		return "it is external-facing or untrusted (Thunderbolt/USB4)";
+	return NULL;
+}
+
+/* The port's memory windows as assigned: the aperture. */
+static void smartio_port_windows(struct pci_dev *pdev,
+				 struct smartio_adapter_info *info)
+{
+	unsigned int i;
+
+	for (i = PCI_BRIDGE_RESOURCES; i <= PCI_BRIDGE_RESOURCES + 2; i++) {
+		struct resource *r = &pdev->resource[i];
+		struct smartio_window *win;
+
+		if (!(r->flags & IORESOURCE_MEM) || !r->parent ||
+		    !resource_size(r))
+			continue;
+		win = &info->windows[info->nr_windows++];
+		win->res.start = r->start;
+		win->res.end = r->end;
+		win->res.flags = r->flags & (IORESOURCE_MEM |
+					     IORESOURCE_PREFETCH |
+					     IORESOURCE_MEM_64);
+		win->offset = 0;
+	}
+}
+
+static struct pci_bus *smartio_port_cfg_bus(struct pci_bus *sec)
+{
+	struct pci_bus *bus = kzalloc(sizeof(*bus), GFP_KERNEL);
+
+	if (!bus)
+		return NULL;
+	bus->sysdata = sec->sysdata;
+	bus->parent = sec->parent;
+	bus->ops = sec->ops;
+#ifdef CONFIG_PCI_DOMAINS_GENERIC
+	bus->domain_nr = sec->domain_nr;
+#endif
+	return bus;
+}
+
+/* Removes the OS's devices below the port and hides its secondary bus. */
+static void smartio_port_take(struct smartio_port *port)
+{
+	struct pci_bus *sec = port->pdev->subordinate;
+	struct pci_dev *dev, *tmp;
+
+	pci_lock_rescan_remove();
+	list_for_each_entry_safe_reverse(dev, tmp, &sec->devices, bus_list)
+		pci_stop_and_remove_bus_device(dev);
+	port->saved_ops = pci_bus_set_ops(sec, &smartio_port_hidden_ops);
+	pci_unlock_rescan_remove();
+}
+
+static void smartio_port_release_work(struct work_struct *work);
+
+static int smartio_port_probe(struct pci_dev *pdev,
+			      const struct pci_device_id *id)
+{
+	struct smartio_adapter_info info = { .backend = "port" };
+	struct smartio_port *port;
+	const char *why;
+	int ret;
+
+	why = smartio_port_refusal(pdev);
+	if (why) {
+		pci_err(pdev, "smartio_port: cannot adopt: %s\n", why);
+		return -EINVAL;
+	}
+	info.bus_start = pdev->subordinate->busn_res.start;
+	info.bus_end = pdev->subordinate->busn_res.end;
+	info.dma_ids = SMARTIO_DMA_OWN_IDS;
+	smartio_port_windows(pdev, &info);
+	if (!info.nr_windows) {
+		pci_err(pdev, "smartio_port: cannot adopt: it has no memory window\n");
+		return -EINVAL;
+	}
+
+	port = kzalloc(sizeof(*port), GFP_KERNEL);
+	if (!port)
+		return -ENOMEM;
+	port->pdev = pci_dev_get(pdev);
+	raw_spin_lock_init(&port->cfg_lock);
+	INIT_WORK(&port->release_work, smartio_port_release_work);
+	port->cfg_bus = smartio_port_cfg_bus(pdev->subordinate);
+	if (!port->cfg_bus) {
+		ret = -ENOMEM;
+		goto free_port;
+	}
+
+	/* pcieport's remove disabled the port: nothing below could DMA. */
+	ret = pci_enable_device(pdev);
+	if (ret)
+		goto free_bus;
+	pci_set_master(pdev);
+	/* In D3 nothing below answers: the port stays in D0 while adopted. */
+	pm_runtime_get_noresume(&pdev->dev);
+
+	smartio_port_take(port);
+	port->cfg_bus->ops = port->saved_ops;
+
+	port->adapter = smartio_adapter_register(&pdev->dev, &smartio_port_ops,
+						 &info, port);
+	if (IS_ERR(port->adapter)) {
+		ret = PTR_ERR(port->adapter);
+		goto give_back;
+	}
+	pci_set_drvdata(pdev, port);
+	pci_info(pdev, "smartio_port: adopted, buses %02x-%02x\n",
+		 info.bus_start, info.bus_end);
+	return 0;
+
+give_back:
+	/* Nothing borrowed yet: the OS may have its devices back now. */
+	pci_lock_rescan_remove();
+	pci_bus_set_ops(pdev->subordinate, port->saved_ops);
+	pci_rescan_bus(pdev->subordinate);
+	pci_unlock_rescan_remove();
+	pm_runtime_put_noidle(&pdev->dev);
+	pci_disable_device(pdev);
+free_bus:
+	kfree(port->cfg_bus);
+free_port:
+	pci_dev_put(port->pdev);
+	kfree(port);
+	return ret;
+}
+
+/* The next probe picks the port's driver by its ID tables again. */
+static void smartio_port_clear_override(struct pci_dev *pdev)
+{
+#ifdef SMARTIO_DEV_DRIVER_OVERRIDE
+	device_set_driver_override(&pdev->dev, "");
+#else
+	driver_set_override(&pdev->dev, &pdev->driver_override, "", 0);
+#endif
+}
+
+/*
+ * Once the adapter's synthetic tree is gone (smartio_adapters_settle(),
+ * which must not run under the rescan lock that a remove may hold), the
+ * PCI core sees the secondary bus again and enumerates it, and pcieport
+ * takes the port back.
+ */
+static void smartio_port_release_work(struct work_struct *work)
+{
+	struct smartio_port *port = container_of(work, struct smartio_port,
+						 release_work);
+	struct pci_dev *pdev = port->pdev;
+
+	smartio_adapters_settle();
+
+	pci_lock_rescan_remove();
+	/* A port removed meanwhile has no secondary bus any more. */
+	if (pdev->subordinate) {
+		pci_bus_set_ops(pdev->subordinate, port->saved_ops);
+		pci_rescan_bus(pdev->subordinate);
+	}
+	pci_unlock_rescan_remove();
+
+	if (pdev->subordinate) {
+		smartio_port_clear_override(pdev);
+		if (device_attach(&pdev->dev) < 0)
+			pci_warn(pdev, "smartio_port: no driver took the port back\n");
+	}
+	pci_info(pdev, "smartio_port: released\n");
+	pci_dev_put(pdev);
+	kfree(port->cfg_bus);
+	kfree(port);
+}
+
+static void smartio_port_remove(struct pci_dev *pdev)
+{
+	struct smartio_port *port = pci_get_drvdata(pdev);
+
+	smartio_adapter_unregister(port->adapter);
+	pm_runtime_put_noidle(&pdev->dev);
+	pci_disable_device(pdev);
+	queue_work(smartio_port_wq, &port->release_work);
+}
+
+/* No ID table and no MODULE_DEVICE_TABLE: a port is adopted by hand. */
+static struct pci_driver smartio_port_driver = {
+	.name = "smartio_port",
+	.probe = smartio_port_probe,
+	.remove = smartio_port_remove,
+};
+
+static int __init smartio_port_init(void)
+{
+	int ret;
+
+	smartio_port_wq = alloc_workqueue("smartio_port", 0, 0);
+	if (!smartio_port_wq)
+		return -ENOMEM;
+	ret = pci_register_driver(&smartio_port_driver);
+	if (ret)
+		goto destroy_wq;
+	return 0;
+
+destroy_wq:
+	destroy_workqueue(smartio_port_wq);
+	return ret;
+}
+
+static void __exit smartio_port_exit(void)
+{
+	/* Nothing is borrowed: each borrowed device holds this module. */
+	pci_unregister_driver(&smartio_port_driver);
+	/* Every port handed back, to the OS and to pcieport, before rmmod returns. */
+	destroy_workqueue(smartio_port_wq);
+}
+
+module_init(smartio_port_init);
+module_exit(smartio_port_exit);
+
+MODULE_DESCRIPTION("smartio port backend: a PCIe port of this machine as a smartio adapter");
+MODULE_AUTHOR("smartio kernel team");
+MODULE_LICENSE("GPL");
+MODULE_VERSION(SMARTIO_VERSION);

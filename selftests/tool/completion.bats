@@ -38,7 +38,7 @@ comp() {
 }
 
 @test "the first word completes to the commands and top-level options" {
-	[ "$(comp "")" = "--help --version -h adapters apply borrow config help list lspci monitor policy return scan show" ]
+	[ "$(comp "")" = "--help --version -h adapters adopt apply borrow config help list lspci monitor policy release return scan show" ]
 	[ "$(comp b)" = "borrow" ]
 	[ "$(comp --v)" = "--version" ]
 }
@@ -73,6 +73,16 @@ comp() {
 	[ "$(comp return "")" = "--force --strict 84000" ]
 	[ "$(comp return --force "")" = "--force --strict 84000" ]
 	[ "$(comp return 84000 "")" = "" ]
+}
+
+@test "adopt completes the ports pcieport drives, release the adopted ones" {
+	local p=$SMARTIO_SYSFS/bus/pci/drivers
+	mkdir -p "$p/pcieport/0000:00:04.0" "$p/pcieport/0000:00:05.0" \
+		"$p/smartio_port/0000:00:06.0"
+	touch "$p/pcieport/bind" "$p/smartio_port/unbind"
+	[ "$(comp adopt "")" = "--force 0000:00:04.0 0000:00:05.0" ]
+	[ "$(comp release "")" = "--force 0000:00:06.0" ]
+	[ "$(comp release 0000:00:06.0 "")" = "" ]
 }
 
 @test "fdids follow the sysfs tree: a new device is completed, a gone one is not" {

@@ -159,20 +159,22 @@ build_module() {	# build_module KVER: W=1 and sparse clean
 
 # no_alias KVER: neither module has a module alias (smartio.ko knows no
 # backend; the emulated backend loads only when asked for), and
-# smartio_emul.ko depends on smartio.ko.
+# smartio_port.ko and smartio_emul.ko depend on smartio.ko.
 no_alias() {
 	local k=$1 m ok=1
-	for m in smartio smartio_emul; do
+	for m in smartio smartio_port smartio_emul; do
 		if [ ! -e "$BUILD/$k/$m.ko" ] || [ -n "$(modinfo -F alias "$BUILD/$k/$m.ko")" ]; then
 			modinfo "$BUILD/$k/$m.ko" 2>&1 | grep -E "^(alias|filename)"
 			ok=0
 		fi
 	done
-	[ "$(modinfo -F depends "$BUILD/$k/smartio_emul.ko" 2>/dev/null)" = smartio ] || ok=0
+	for m in smartio_port smartio_emul; do
+		[ "$(modinfo -F depends "$BUILD/$k/$m.ko" 2>/dev/null)" = smartio ] || ok=0
+	done
 	if [ "$ok" = 1 ]; then
-		result ok "$k: smartio.ko and smartio_emul.ko have no module alias"
+		result ok "$k: smartio.ko, smartio_port.ko and smartio_emul.ko have no module alias"
 	else
-		result fail "$k: smartio.ko and smartio_emul.ko have no module alias"
+		result fail "$k: smartio.ko, smartio_port.ko and smartio_emul.ko have no module alias"
 	fi
 }
 
@@ -260,7 +262,7 @@ run_kernel() {	# run_kernel KVER: every guest suite on that kernel
 	esac
 	stage=$BUILD/$k/stage run=$BUILD/run/$k
 	rm -rf "$stage" && mkdir -p "$stage/bin" "$stage/tests"
-	cp "$BUILD/$k/smartio.ko" "$BUILD/$k/smartio_emul.ko" "$stage/" 2>/dev/null
+	cp "$BUILD/$k/smartio.ko" "$BUILD/$k/smartio_port.ko" "$BUILD/$k/smartio_emul.ko" "$stage/" 2>/dev/null
 	cp "${built_tests[@]}" "$stage/bin/" 2>/dev/null
 	cp scripts/smartio_tool "$stage/bin/" 2>/dev/null
 	cp scripts/bench/guest-bench.sh "$stage/bin/"
@@ -497,14 +499,14 @@ packages() {
 		ok=1
 		dkms status "smartio/$ver" -k "$k" 2>/dev/null | grep -q ": installed" || ok=0
 		dkms status "smartio-emul/$ver" -k "$k" 2>/dev/null | grep -q ": installed" || ok=0
-		for v in smartio smartio_emul; do
+		for v in smartio smartio_port smartio_emul; do
 			ls /lib/modules/"$k"/updates/dkms/$v.ko* > /dev/null 2>&1 || ok=0
 		done
 		if [ "$ok" = 1 ]; then
-			result ok "$k: DKMS built and installed smartio.ko and smartio_emul.ko"
+			result ok "$k: DKMS built and installed smartio.ko, smartio_port.ko and smartio_emul.ko"
 		else
 			dkms status
-			result fail "$k: DKMS built and installed smartio.ko and smartio_emul.ko"
+			result fail "$k: DKMS built and installed smartio.ko, smartio_port.ko and smartio_emul.ko"
 		fi
 	done
 	# The udev rule is installed where udev reads it, and does nothing

@@ -15,7 +15,7 @@ setup_file() {
 	run gexec 'cat /proc/cmdline; lspci -Dn'
 	[ "$status" -eq 0 ]
 	[[ "$output" != *"pci=noacpi"* ]]
-	[[ "$output" == *"0000:80:00.0 "* ]]
+	[[ "$output" == *"0000:00:06.0 "* ]]
 }
 
 @test "smartio_emul leaves an enumerated expander alone, with a note and no error" {
@@ -30,4 +30,16 @@ setup_file() {
 	[[ "$output" != *"no q35 ECAM"* ]]
 	run gexec 'rmmod smartio_emul && rmmod smartio'
 	[ "$status" -eq 0 ]
+}
+
+@test "smartio_port refuses a port whose hot-plug the firmware owns; pcieport keeps it" {
+	run gexec 'insmod /smartio/smartio.ko && insmod /smartio/smartio_port.ko && smartio_tool adopt 0000:00:06.0'
+	[ "$status" -eq 1 ]
+	[ "$output" = "smartio_tool: adopt 0000:00:06.0: its hot-plug belongs to the firmware (ACPI hot-plug)" ]
+	run gexec 'readlink /sys/bus/pci/devices/0000:00:06.0/driver; lspci -D | grep -c "^0000:00:06.0 "
+		ls /sys/bus/smartio/devices | wc -l; rmmod smartio_port && rmmod smartio'
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == */pcieport ]]
+	[ "${lines[1]}" -eq 1 ]
+	[ "${lines[2]}" -eq 0 ]
 }

@@ -1,0 +1,186 @@
+#!/usr/bin/env bats
+# SPDX-License-Identifier: GPL-2.0
+#
+# Host-side, "port" topology: the port backend on an ordinary machine. The
+# guest boots with ACPI and native pciehp and enumerates everything; root
+# port 00:04.0 holds the "chassis" (a switch with an NVMe, an e1000e and an
+# empty hot-plug slot dn2), root port 00:05.0 a native NVMe. smartio_tool
+# adopt/release hand the chassis port to smartio_port and back.
+
+load ../../host/helpers
+
+PORT=0000:00:04.0
+# ser_blk SERIAL: the block device of the NVMe with that serial, once there.
+# cycles N: adopt, borrow the NVMe, read it, return, release, N times.
+PORT_FNS=$(cat <<'FNS'
+ser_blk() { local i n; for i in $(seq 300); do for n in /sys/block/nvme*; do [ "$(tr -d ' ' < $n/device/serial 2>/dev/null)" = "$1" ] && [ -b /dev/${n##*/} ] && { echo /dev/${n##*/}; return 0; }; done; sleep 0.1; done; return 1; }
+nvme_fdid() { smartio_tool list | awk -F: '/Non-Volatile/ && /adapter0/ { print $1; exit }'; }
+FNS
+)
+FNS="$GUEST_FNS
+$PORT_FNS"
+
+setup_file() {
+	require_guest
+}
+
+# The guest's kernel log from here on, for the one-line reasons.
+@test "the OS enumerated the chassis behind the port at boot (ACPI, native pciehp)" {
+	run gexec 'cat /proc/cmdline; lspci -D; readlink /sys/bus/pci/devices/0000:00:04.0/driver
+		dmesg | grep "0000:00:04.0: pciehp"'
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"pci=noacpi"* ]]
+	[[ "$output" == *"0000:03:00.0 Non-Volatile"* ]]
+	[[ "$output" == *"0000:04:00.0 Ethernet"* ]]
+	[[ "$output" == *"/pcieport"* ]]
+	[[ "$output" == *"Slot #1"* ]]
+	run gexec "$FNS; b=\$(ser_blk chassis0) && printf smartio-port-native | dd of=\$b bs=512 conv=sync 2>/dev/null && sync &&
+		insmod /smartio/smartio.ko && insmod /smartio/smartio_port.ko"
+	[ "$status" -eq 0 ]
+}
+
+@test "adopt refuses, with the kernel's reason, a port that is not a root or downstream port; pcieport keeps it" {
+	run gexec 'smartio_tool adopt 0000:01:00.0'
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "$output" == "smartio_tool: adopt 0000:01:00.0: not a root port or switch downstream port" ]]
+	run gexec 'readlink /sys/bus/pci/devices/0000:01:00.0/driver; cat /sys/bus/pci/devices/0000:01:00.0/driver_override
+		ls /sys/bus/pci/devices/0000:01:00.0/ | grep -c "^0000:02:0[0-2].0$"; lspci -D | grep -c "^0000:0[1-4]:"'
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == */pcieport ]]
+	[ "${lines[1]}" = "(null)" ]
+	[ "${lines[2]}" -eq 3 ]
+	[ "${lines[3]}" -eq 6 ]
+}
+
+@test "adopt refuses what pcieport does not drive, and the kernel refuses a function that is no PCIe port" {
+	run gexec 'smartio_tool adopt 0000:03:00.0'
+	[ "$status" -eq 1 ]
+	[[ "$output" == "smartio_tool: adopt 0000:03:00.0: not a PCIe port driven by pcieport (driver: nvme)" ]]
+	run gexec 'smartio_tool adopt 00:2a.0'
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"no such PCI device"* ]]
+	run gexec 'smartio_tool adopt 0000:00:04'
+	[ "$status" -eq 2 ]
+	# By hand, as documented: the kernel says why in the log.
+	run gexec 'd=0000:00:1f.2; [ -e /sys/bus/pci/devices/$d/driver ] && echo $d > /sys/bus/pci/devices/$d/driver/unbind
+		echo smartio_port > /sys/bus/pci/devices/$d/driver_override
+		echo $d > /sys/bus/pci/drivers/smartio_port/bind; echo rc=$?
+		echo > /sys/bus/pci/devices/$d/driver_override; dmesg | tail -n 3'
+	[[ "$output" == *"rc=1"* ]]
+	[[ "$output" == *"0000:00:1f.2: smartio_port: cannot adopt: not a PCI Express device"* ]]
+}
+
+@test "adopt refuses a port with a device below it in use, unless --force; nothing changes" {
+	run gexec "$FNS; b=\$(ser_blk native0) && hold \$b > /dev/null && smartio_tool adopt 0000:00:05.0"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "smartio_tool: adopt 0000:00:05.0: /dev/nvme"*" is open in process "*" (sleep); stop the processes first or use --force" ]]
+	run gexec 'kill $(cat /tmp/holder.pid); readlink /sys/bus/pci/devices/0000:00:05.0/driver; lspci -D | grep -c "^0000:0a:00.0"'
+	[[ "${lines[0]}" == */pcieport ]]
+	[ "${lines[1]}" -eq 1 ]
+}
+
+@test "adopt: the OS lets the chassis go, smartio enumerates it; the native NVMe is not disturbed" {
+	run gexec "$FNS; b=\$(ser_blk native0) && readlink -f /sys/block/\${b#/dev/}"
+	[ "$status" -eq 0 ]
+	native=$output
+	run gexec "smartio_tool adopt $PORT"
+	[ "$status" -eq 0 ]
+	[ "$output" = adapter0 ]
+	run gexec "smartio_tool adopt $PORT"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"adopted already; nothing to do"* ]]
+	run gexec "readlink /sys/bus/pci/devices/$PORT/driver; lspci -D; smartio_tool adapters"
+	[[ "${lines[0]}" == */smartio_port ]]
+	[[ "$output" != *"0000:03:00.0"* ]]
+	[[ "$output" != *"0000:04:00.0"* ]]
+	[[ "$output" == *"0000:0a:00.0 Non-Volatile"* ]]
+	[[ "$output" == *"adapter0: port domain 10000 buses 01-09 aperture "*" link up"* ]]
+	run gexec "$FNS; b=\$(ser_blk native0) && readlink -f /sys/block/\${b#/dev/} && dd if=\$b of=/dev/null bs=4k count=16 2>&1"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "$native" ]
+}
+
+@test "a rescan, of the bus or of the port, brings nothing back below the adopted port" {
+	run gexec "echo 1 > /sys/bus/pci/rescan; echo 1 > /sys/bus/pci/devices/$PORT/rescan; sleep 1
+		lspci -D | grep -c '^0000:0[1-9]:'; readlink /sys/bus/pci/devices/$PORT/driver"
+	[ "${lines[0]}" -eq 0 ]
+	[[ "${lines[1]}" == */smartio_port ]]
+}
+
+@test "scan puts the chassis in the pool; the borrowed NVMe has the data written natively; the e1000e borrows" {
+	run gexec 'smartio_tool scan && smartio_tool list'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"adapter0: 2 devices, 2 new, 0 gone, link up"* ]]
+	[[ "$output" == *"Non-Volatile memory controller"*"[available] (adapter0)"* ]]
+	[[ "$output" == *"Ethernet controller"*"[available] (adapter0)"* ]]
+	run gexec "$FNS; f=\$(nvme_fdid) && smartio_tool borrow \$f > /dev/null && b=\$(wait_blk \$f) &&
+		dd if=\$b bs=512 count=1 2>/dev/null | head -c 19; echo
+		printf smartio-port-borrow | dd of=\$b bs=512 conv=sync 2>/dev/null && sync"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = smartio-port-native ]
+	run gexec 'f=$(smartio_tool list | awk -F: "/Ethernet/ { print \$1 }"); smartio_tool borrow $f && smartio_tool return $f'
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"driver: e1000e"* ]]
+	[[ "$output" == *"net: eth"* ]]
+}
+
+@test "an NVMe hot-added into the chassis's empty slot joins the pool and borrows" {
+	qmp_ok '{"execute":"blockdev-add","arguments":{"driver":"null-co","node-name":"hotport","size":67108864}}'
+	qmp_ok '{"execute":"device_add","arguments":{"driver":"nvme","id":"hotport","serial":"hotport","drive":"hotport","bus":"dn2"}}'
+	run gexec "$FNS; for i in \$(seq 300); do smartio_tool list | grep -q '^5000:' && break; sleep 0.1; done
+		smartio_tool borrow 5000 && ser_blk hotport && smartio_tool return 5000"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"pci_dev: 10000:05:00.0"* ]]
+	qmp_unplug hotport
+	qmp_ok '{"execute":"blockdev-del","arguments":{"node-name":"hotport"}}'
+	run gexec 'for i in $(seq 300); do smartio_tool list | grep -q "^5000:" || break; sleep 0.1; done; smartio_tool list'
+	[[ "$output" != *"5000:"* ]]
+}
+
+@test "release refuses while a borrowed device below is in use, unless --force" {
+	run gexec "$FNS; f=\$(nvme_fdid) && b=\$(wait_blk \$f) && hold \$b > /dev/null && smartio_tool release $PORT"
+	[ "$status" -eq 1 ]
+	[[ "$output" == "smartio_tool: release $PORT: /dev/nvme"*" is open in process "*" (sleep); stop the processes first or use --force" ]]
+	run gexec "kill \$(cat /tmp/holder.pid); readlink /sys/bus/pci/devices/$PORT/driver"
+	[[ "$output" == */smartio_port ]]
+}
+
+@test "release returns what is borrowed; the OS enumerates the chassis again with its data; pcieport drives the port" {
+	run gexec "smartio_tool release $PORT"
+	[ "$status" -eq 0 ]
+	run gexec "$FNS; readlink /sys/bus/pci/devices/$PORT/driver; cat /sys/bus/pci/devices/$PORT/driver_override
+		ls /sys/bus/smartio/devices; b=\$(ser_blk chassis0) && dd if=\$b bs=512 count=1 2>/dev/null | head -c 19; echo
+		lspci -D | grep -c '^0000:0[1-4]:'"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == */pcieport ]]
+	[ "${lines[1]}" = "(null)" ]
+	[[ "$output" != *adapter0* ]]
+	[[ "$output" == *smartio-port-borrow* ]]
+	[ "${lines[-1]}" -eq 6 ]
+	run gexec "smartio_tool release $PORT"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"not adopted; nothing to do"* ]]
+}
+
+@test "adopt, borrow, read, return and release ${SMARTIO_PORT_CYCLES:-5} times in a row" {
+	run gexec "$FNS; for i in \$(seq ${SMARTIO_PORT_CYCLES:-5}); do
+		smartio_tool adopt $PORT > /dev/null && smartio_tool scan > /dev/null && f=\$(nvme_fdid) &&
+		smartio_tool borrow \$f > /dev/null && b=\$(wait_blk \$f) &&
+		[ \"\$(dd if=\$b bs=512 count=1 2>/dev/null | head -c 19)\" = smartio-port-borrow ] &&
+		smartio_tool return \$f && smartio_tool release $PORT || { echo cycle \$i failed; exit 1; }
+	done; ser_blk chassis0 > /dev/null"
+	[ "$status" -eq 0 ]
+}
+
+@test "rmmod smartio_port hands every adopted port back to the OS and pcieport" {
+	run gexec "$FNS; smartio_tool adopt $PORT && smartio_tool adopt 0000:00:05.0 && rmmod smartio_port &&
+		readlink /sys/bus/pci/devices/$PORT/driver && readlink /sys/bus/pci/devices/0000:00:05.0/driver &&
+		ser_blk chassis0 && ser_blk native0"
+	[ "$status" -eq 0 ]
+	[[ "${lines[2]}" == */pcieport ]]
+	[[ "${lines[3]}" == */pcieport ]]
+	[ "${#lines[@]}" -eq 6 ]
+	run gexec 'rmmod smartio'
+	[ "$status" -eq 0 ]
+}

@@ -35,16 +35,15 @@
  * struct smartio_port - one adopted port
  * @pdev: the port, with a reference
  * @adapter: its smartio adapter
- * @saved_ops: the accessors of the port's secondary bus before adopt
  * @cfg_lock: protects @cfg_bus; taken inside the PCI core's pci_lock
- * @cfg_bus: a private bus, never registered, on which @saved_ops reach any
- *	bus number of the port's segment (its ->number is set per access)
+ * @cfg_bus: a private bus, never registered, whose ->ops are the accessors
+ *	the port's secondary bus had before adopt; they reach any bus number
+ *	of the port's segment (its ->number is set per access)
  * @release_work: hands the port back once the adapter is gone
  */
 struct smartio_port {
 	struct pci_dev *pdev;
 	struct smartio_adapter *adapter;
-	struct pci_ops *saved_ops;
 	raw_spinlock_t cfg_lock;
 	struct pci_bus *cfg_bus;
 	struct work_struct release_work;
@@ -83,7 +82,7 @@ static int smartio_port_raw_read(struct smartio_port *port, unsigned int bus,
 
 	raw_spin_lock_irqsave(&port->cfg_lock, flags);
 	port->cfg_bus->number = bus;
-	ret = port->saved_ops->read(port->cfg_bus, devfn, where, size, val);
+	ret = port->cfg_bus->ops->read(port->cfg_bus, devfn, where, size, val);
 	raw_spin_unlock_irqrestore(&port->cfg_lock, flags);
 	return ret;
 }
@@ -133,7 +132,7 @@ static int smartio_port_config_write(struct smartio_adapter *adapter,
 
 	raw_spin_lock_irqsave(&port->cfg_lock, flags);
 	port->cfg_bus->number = bus;
-	ret = port->saved_ops->write(port->cfg_bus, devfn, where, size, val);
+	ret = port->cfg_bus->ops->write(port->cfg_bus, devfn, where, size, val);
 	raw_spin_unlock_irqrestore(&port->cfg_lock, flags);
 	return ret;
 }
@@ -230,7 +229,6 @@ static struct pci_bus *smartio_port_cfg_bus(struct pci_bus *sec)
 		return NULL;
 	bus->sysdata = sec->sysdata;
 	bus->parent = sec->parent;
-	bus->ops = sec->ops;
 #ifdef CONFIG_PCI_DOMAINS_GENERIC
 	bus->domain_nr = sec->domain_nr;
 #endif
@@ -246,7 +244,25 @@ static void smartio_port_take(struct smartio_port *port)
 	pci_lock_rescan_remove();
 	list_for_each_entry_safe_reverse(dev, tmp, &sec->devices, bus_list)
 		pci_stop_and_remove_bus_device(dev);
-	port->saved_ops = pci_bus_set_ops(sec, &smartio_port_hidden_ops);
+	port->cfg_bus->ops = pci_bus_set_ops(sec, &smartio_port_hidden_ops);
+	pci_unlock_rescan_remove();
+}
+
+/*
+ * Gives the PCI core the port's secondary bus back, with its accessors,
+ * and lets it enumerate what is there. Nothing below may be borrowed.
+ */
+static void smartio_port_give_back(struct smartio_port *port)
+{
+	struct pci_bus *sec;
+
+	pci_lock_rescan_remove();
+	/* A port removed meanwhile has no secondary bus any more. */
+	sec = port->pdev->subordinate;
+	if (sec) {
+		pci_bus_set_ops(sec, port->cfg_bus->ops);
+		pci_rescan_bus(sec);
+	}
 	pci_unlock_rescan_remove();
 }
 
@@ -295,7 +311,6 @@ static int smartio_port_probe(struct pci_dev *pdev,
 	pm_runtime_get_noresume(&pdev->dev);
 
 	smartio_port_take(port);
-	port->cfg_bus->ops = port->saved_ops;
 
 	port->adapter = smartio_adapter_register(&pdev->dev, &smartio_port_ops,
 						 &info, port);
@@ -310,10 +325,7 @@ static int smartio_port_probe(struct pci_dev *pdev,
 
 give_back:
 	/* Nothing borrowed yet: the OS may have its devices back now. */
-	pci_lock_rescan_remove();
-	pci_bus_set_ops(pdev->subordinate, port->saved_ops);
-	pci_rescan_bus(pdev->subordinate);
-	pci_unlock_rescan_remove();
+	smartio_port_give_back(port);
 	pm_runtime_put_noidle(&pdev->dev);
 	pci_disable_device(pdev);
 free_bus:
@@ -348,14 +360,7 @@ static void smartio_port_release_work(struct work_struct *work)
 
 	smartio_adapters_settle();
 
-	pci_lock_rescan_remove();
-	/* A port removed meanwhile has no secondary bus any more. */
-	if (pdev->subordinate) {
-		pci_bus_set_ops(pdev->subordinate, port->saved_ops);
-		pci_rescan_bus(pdev->subordinate);
-	}
-	pci_unlock_rescan_remove();
-
+	smartio_port_give_back(port);
 	if (pdev->subordinate) {
 		smartio_port_clear_override(pdev);
 		if (device_attach(&pdev->dev) < 0)

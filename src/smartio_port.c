@@ -150,21 +150,19 @@ static bool smartio_port_link_up(struct smartio_adapter *adapter)
 {
 	struct smartio_port *port = smartio_adapter_priv(adapter);
 	struct pci_dev *pdev = port->pdev;
-	int pos = pci_pcie_cap(pdev);
-	u32 val;
+	int reg = PCI_EXP_LNKSTA;
+	u32 bit = PCI_EXP_LNKSTA_DLLLA, val;
 
-	if (pdev->link_active_reporting) {
-		if (smartio_port_raw_read(port, pdev->bus->number, pdev->devfn,
-					  pos + PCI_EXP_LNKSTA, 2, &val))
-			return false;
-		return val != 0xffff && (val & PCI_EXP_LNKSTA_DLLLA);
+	if (!pdev->link_active_reporting) {
+		if (!(pcie_caps_reg(pdev) & PCI_EXP_FLAGS_SLOT))
+			return true;
+		reg = PCI_EXP_SLTSTA;
+		bit = PCI_EXP_SLTSTA_PDS;
 	}
-	if (!(pcie_caps_reg(pdev) & PCI_EXP_FLAGS_SLOT))
-		return true;
 	if (smartio_port_raw_read(port, pdev->bus->number, pdev->devfn,
-				  pos + PCI_EXP_SLTSTA, 2, &val))
+				  pci_pcie_cap(pdev) + reg, 2, &val))
 		return false;
-	return val != 0xffff && (val & PCI_EXP_SLTSTA_PDS);
+	return val != 0xffff && (val & bit);
 }
 
 static const struct smartio_adapter_ops smartio_port_ops = {

@@ -288,13 +288,15 @@ removal_probe() {
 		return 0
 	fi
 	echo "rc $rc"
-	if grep -qx 'removal: stuck' <<< "$log"; then
+	# The console is shared with the kernel: a soft lockup report of the
+	# spinning removal can land on the marker's line, so match anywhere.
+	if grep -q 'removal: stuck' <<< "$log"; then
 		echo "$1: stuck"
-		sed -n '/^removal: stuck/,$p' <<< "$log" |
+		sed -n '/removal: stuck/,$p' <<< "$log" |
 			grep -oE ' (shmem_undo_range|drm_[a-z_0-9]+)\+0x' | sort -u |
 			sed -E "s/^ (.*)\+0x$/$1: stuck in \\1/"
 	else
-		grep -x 'removal: done' <<< "$log" | sed "s/^removal/$1/"
+		grep -o 'removal: done' <<< "$log" | sed "s/^removal/$1/"
 		echo "$1 splats: $(grep -cE 'BUG[: ]|Oops|Kernel panic|Call Trace' <<< "$log")"
 	fi
 }

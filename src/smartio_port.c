@@ -24,12 +24,14 @@
  * enumerates it, and pcieport takes the port again.
  */
 
+#include <linux/delay.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/pm_runtime.h>
 #include <linux/workqueue.h>
 
 #include "smartio_backend.h"
+#include "smartio_pci.h"
 
 /**
  * struct smartio_port - one adopted port
@@ -264,6 +266,47 @@ static void smartio_port_give_back(struct smartio_port *port)
 	pci_unlock_rescan_remove();
 }
 
+/* Whether a PCI slot's last reference is gone but its release has not run. */
+static bool smartio_port_slot_dying(void)
+{
+	struct kobject *kobj;
+	bool dying = false;
+
+	/* A slot stays in the kset, and in memory, until its release. */
+	spin_lock(&pci_slots_kset->list_lock);
+	list_for_each_entry(kobj, &pci_slots_kset->list, entry) {
+		if (!kref_read(&kobj->kref)) {
+			dying = true;
+			break;
+		}
+	}
+	spin_unlock(&pci_slots_kset->list_lock);
+	return dying;
+}
+
+/*
+ * Adopting destroys pciehp's slots: the port's own (pcieport's unbind just
+ * before the probe) and those of the switch ports below. A slot leaves its
+ * bus and sysfs only in its kobject release, which
+ * CONFIG_DEBUG_KOBJECT_RELEASE delays by up to 4 s; a pciehp probing
+ * meanwhile, when the port or the ports below come back, would take a
+ * reference on the dying slot from zero or clash with its name. So both
+ * the probe and the hand-back wait until no slot is being released, which
+ * on kernels that release at once is no wait at all.
+ */
+static void smartio_port_wait_slots(struct pci_dev *pdev)
+{
+	unsigned long end = jiffies + 10 * HZ;
+
+	while (smartio_port_slot_dying()) {
+		if (time_after(jiffies, end)) {
+			pci_warn(pdev, "smartio_port: a hot-plug slot is still being released\n");
+			return;
+		}
+		msleep(100);
+	}
+}
+
 static void smartio_port_release_work(struct work_struct *work);
 
 static int smartio_port_probe(struct pci_dev *pdev,
@@ -274,6 +317,7 @@ static int smartio_port_probe(struct pci_dev *pdev,
 	const char *why;
 	int ret;
 
+	smartio_port_wait_slots(pdev);
 	why = smartio_port_refusal(pdev);
 	if (why) {
 		pci_err(pdev, "smartio_port: cannot adopt: %s\n", why);
@@ -357,6 +401,7 @@ static void smartio_port_release_work(struct work_struct *work)
 	struct pci_dev *pdev = port->pdev;
 
 	smartio_adapters_settle();
+	smartio_port_wait_slots(pdev);
 
 	smartio_port_give_back(port);
 	if (pdev->subordinate) {

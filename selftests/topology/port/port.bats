@@ -173,7 +173,7 @@ setup_file() {
 	[ "$status" -eq 0 ]
 }
 
-@test "rmmod smartio_port hands every adopted port back to the OS and pcieport" {
+@test "rmmod smartio_port hands every adopted port back to the OS and pcieport, with their slots" {
 	run gexec "$FNS; smartio_tool adopt $PORT && smartio_tool adopt 0000:00:05.0 && rmmod smartio_port &&
 		readlink /sys/bus/pci/devices/$PORT/driver && readlink /sys/bus/pci/devices/0000:00:05.0/driver &&
 		ser_blk chassis0 && ser_blk native0"
@@ -181,6 +181,10 @@ setup_file() {
 	[[ "${lines[2]}" == */pcieport ]]
 	[[ "${lines[3]}" == */pcieport ]]
 	[ "${#lines[@]}" -eq 6 ]
+	# pciehp took every slot again, the ports' own and the chassis
+	# switch's, though adopt destroyed them seconds before.
+	run gexec 'dmesg | grep -c "pciehp: Slot initialization failed"'
+	[ "$output" = 0 ]
 	run gexec 'rmmod smartio'
 	[ "$status" -eq 0 ]
 }

@@ -26,6 +26,12 @@ GUEST_TIMEOUT=${GUEST_TIMEOUT:-2400}
 pass=0 fail=0 skip=0
 failed=()
 
+# Minutes since make check started, for the section headers: where the
+# 75 minutes go.
+at() {
+	echo "at $((SECONDS / 60)) min"
+}
+
 result() {	# result ok|fail|skip NAME
 	# A suite run in the background records its results for the end.
 	[ -n "${RESULTS:-}" ] && printf '%s\t%s\n' "$1" "$2" >> "$RESULTS"
@@ -226,8 +232,10 @@ done
 # The debug kernel under TCG is about ten times slower than the Debian
 # kernels: within CI's time it runs these suites (CHECK_DEBUG_SUITES=all
 # runs every one, which takes over an hour), and fewer back-to-back cycles
-# of 70-rapid (85-leak runs its full 100 borrow and 20 hot-plug cycles).
-DEBUG_SUITES=${CHECK_DEBUG_SUITES:-"00-boot smartio_input_test smartio_test 60-adapter 70-rapid 80-storm 85-leak topology-iommu topology-gpu"}
+# of 70-rapid and of the port suite (SMARTIO_DEBUG_RAPID_CYCLES,
+# SMARTIO_DEBUG_PORT_CYCLES; 85-leak runs its full 100 borrow and 20
+# hot-plug cycles).
+DEBUG_SUITES=${CHECK_DEBUG_SUITES:-"00-boot smartio_input_test smartio_test 60-adapter 70-rapid 80-storm 85-leak topology-iommu topology-gpu topology-port"}
 
 # Suites with a known failure under investigation, reported as skipped
 # with the reason: CHECK_SKIP="80-storm ..." (none by default).
@@ -249,15 +257,17 @@ wanted() {
 
 run_kernel() {	# run_kernel KVER: every guest suite on that kernel
 	local k=$1 stage run name t bin dir topo
-	echo "== guest $k"
+	echo "== guest $k ($(at))"
 	case "$k" in
 	*-smartio-debug)
 		export SMARTIO_RAPID_CYCLES=${SMARTIO_DEBUG_RAPID_CYCLES:-20}
+		# A port cycle, through smartio_tool, takes about 30 s here.
+		export SMARTIO_PORT_CYCLES=${SMARTIO_DEBUG_PORT_CYCLES:-10}
 		# The leak suite runs in full: kmemleak decides only here.
 		# A command the Debian kernels finish in seconds can take
 		# minutes here; only a longer wait means the guest is wedged.
 		export GX_TIMEOUT=600 ;;
-	*) unset SMARTIO_RAPID_CYCLES GX_TIMEOUT SMARTIO_LEAK_BORROW_CYCLES \
+	*) unset SMARTIO_RAPID_CYCLES SMARTIO_PORT_CYCLES GX_TIMEOUT SMARTIO_LEAK_BORROW_CYCLES \
 		SMARTIO_LEAK_HOTPLUG_CYCLES ;;
 	esac
 	stage=$BUILD/$k/stage run=$BUILD/run/$k
@@ -327,6 +337,7 @@ run_kernel() {	# run_kernel KVER: every guest suite on that kernel
 		*:*-smartio-debug) ;;
 		portpm:* | iommu:* | portiommu:*) [ "$k" = "${KVERS[0]}" ] || continue ;;
 		esac
+		echo "== guest $k $topo ($(at))"
 		if ! scripts/qemu-run.sh --kernel "$k" --initrd "$BUILD/$k/initrd.gz" \
 			--rundir "$run" --agent --timeout "$GUEST_TIMEOUT" --topology "$topo"; then
 			result fail "$k $topo: guest boots"
@@ -440,7 +451,7 @@ smartio_left() {
 packages() {
 	local ver deb=$BUILD/deb k v ok tb
 	local pkgs="smartio-dkms smartio-emul-dkms smartio-tools"
-	echo "== Debian packages"
+	echo "== Debian packages ($(at))"
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get purge -y -q $pkgs \
 		> /dev/null 2>&1
 	ver=""
@@ -543,8 +554,9 @@ if [ "${CHECK_DEB:-1}" != 0 ]; then
 fi
 
 if [ -n "${chain_pid:-}" ]; then
-	echo "== debug kernel (run beside the others; log: $LOGS/debug-run.log)"
+	echo "== debug kernel (run beside the others; log: $LOGS/debug-run.log; $(at))"
 	wait "$chain_pid"
+	echo "== debug kernel done ($(at))"
 	cat "$LOGS/debug-run.log"
 	n=0
 	while IFS=$'\t' read -r what name; do

@@ -13,26 +13,37 @@
 #   (autoborrow on for the run).
 # hotplug.sh --native RUNDIR [CYCLES]: the native pciehp slot (nrp0) of a
 #   guest with the "nativehp" topology, the reference.
-# Both print "add-median-ms N" and "del-median-ms N" last, for run.sh.
+# hotplug.sh --chassis RUNDIR [CYCLES]: the chassis's empty slot (dn2) of a
+#   "port" guest, driven by pciehp (before adopt) or, once 00:04.0 is
+#   adopted and scanned, by smartio (autoborrow on for the run): the same
+#   slot in the same guest, both ways.
+# All print "add-median-ms N" and "del-median-ms N" last, for run.sh.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 
-native=0
-if [ "${1:-}" = --native ]; then
-	native=1
-	shift
-fi
+mode=fabric
+case "${1:-}" in
+--native) mode=native; shift ;;
+--chassis) mode=chassis; shift ;;
+esac
 run=$1 cycles=${2:-5}
 qmp() { "$SMARTIO_TOP/scripts/qmp" "$run" "$@" > /dev/null; }
 gexec() { "$SMARTIO_TOP/scripts/guest-exec" "$run" "$@"; }
 now() { date +%s%N; }
 
-if [ $native = 1 ]; then
-	bus=nrp0 what="native pciehp slot (root port on pcie.0)"
-else
-	bus=dn1 what="smartio fabric slot (autoborrow on)"
-	gexec 'echo 1 > /sys/bus/smartio/autoborrow_transparent'
-fi
+autoborrow=0
+case $mode in
+native) bus=nrp0 what="native pciehp slot (root port on pcie.0)" ;;
+fabric) bus=dn1 what="smartio fabric slot (autoborrow on)" autoborrow=1 ;;
+chassis)
+	bus=dn2
+	if gexec 'readlink /sys/bus/pci/devices/0000:00:04.0/driver' | grep -q smartio_port; then
+		what="adopted port's chassis slot, smartio (autoborrow on)" autoborrow=1
+	else
+		what="chassis slot before adopt, native pciehp"
+	fi ;;
+esac
+[ $autoborrow = 0 ] || gexec 'echo 1 > /sys/bus/smartio/autoborrow_transparent'
 # The waiter in the guest: logs a mark to the console once it runs, then
 # polls for the controller with this serial and reads its namespace once.
 # Only shell builtins in the loop, but for the sleep: a process started
@@ -70,7 +81,7 @@ for i in $(seq "$cycles"); do
 	add_ms+=($(( (t1 - t0) / 1000000 )))
 	del_ms+=($(( (t2 - t1) / 1000000 )))
 done
-[ $native = 1 ] || gexec 'echo 0 > /sys/bus/smartio/autoborrow_transparent'
+[ $autoborrow = 0 ] || gexec 'echo 0 > /sys/bus/smartio/autoborrow_transparent'
 
 stats() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1; s += $1 } END { printf "median %d ms (mean %d, min %d, max %d, n=%d)", v[int((NR + 1) / 2)], s / NR, v[1], v[NR], NR }'; }
 median() { printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }

@@ -6,6 +6,8 @@
 # pairs of BENCH_RUNTIME s runs; medians, spreads, the median ratio) and
 # hotplug.sh in it, hotplug.sh --native in a "nativehp" guest (native
 # pciehp, the reference; fabric/native ratios of the medians are printed),
+# hotplug.sh --chassis in a "port" guest (the chassis slot under pciehp,
+# then adopted: the port backend against native pciehp on the same slot),
 # then scale.sh (scan cost against endpoints, largest BAR per aperture),
 # whose plot for the first kernel becomes Documentation/smartio-scale.png.
 # Prints numbers and ratios only.
@@ -16,23 +18,24 @@ cd "$SMARTIO_TOP" || exit 1
 scripts/deps.sh bench
 plot=Documentation/smartio-scale.png
 
-# hotplug_ratio FABRIC NATIVE add|del TEXT: fabric median / native median.
+# hotplug_ratio FABRIC NATIVE add|del TEXT [LABEL]: fabric median / native
+# median.
 hotplug_ratio() {
-	local f n
+	local f n label=${5:-fabric/native}
 	f=$(sed -n "s/^$3-median-ms //p" <<< "$1")
 	n=$(sed -n "s/^$3-median-ms //p" <<< "$2")
 	if [ -n "$f" ] && [ -n "$n" ] && [ "$n" -gt 0 ]; then
-		printf '%-44s %s\n' "ratio fabric/native, $4" \
+		printf '%-44s %s\n' "ratio $label, $4" \
 			"$(awk -v f="$f" -v n="$n" 'BEGIN { printf "%.2fx (%d ms / %d ms)", f / n, f, n }')"
 	else
-		printf '%-44s %s\n' "ratio fabric/native, $4" "n/a (a run failed)"
+		printf '%-44s %s\n' "ratio $label, $4" "n/a (a run failed)"
 	fi
 }
 for k in $(scripts/kernels.sh); do
 	make matrix KVERS="$k" > /dev/null
 	stage=$BUILD/$k/bench-stage run=$BUILD/run/bench-$k
 	rm -rf "$stage" && mkdir -p "$stage/bin"
-	cp "$BUILD/$k/smartio.ko" "$BUILD/$k/smartio_emul.ko" "$stage/"
+	cp "$BUILD/$k/smartio.ko" "$BUILD/$k/smartio_emul.ko" "$BUILD/$k/smartio_port.ko" "$stage/"
 	cp scripts/smartio_tool scripts/bench/guest-bench.sh "$stage/bin/"
 	scripts/mkinitramfs.sh "$k" "$stage" "$BUILD/$k/bench-initrd.gz"
 	scripts/qemu-run.sh --kernel "$k" --initrd "$BUILD/$k/bench-initrd.gz" \
@@ -51,6 +54,20 @@ for k in $(scripts/kernels.sh); do
 	printf '%s\n%s\n' "$fab" "$nat" | grep -v -- '-median-ms '
 	hotplug_ratio "$fab" "$nat" add "hot-add, device_add -> readable"
 	hotplug_ratio "$fab" "$nat" del "orderly removal, device_del -> deleted"
+	# The port backend: one slot of an ACPI guest, pciehp's, then smartio's.
+	pnat="" padp=""
+	if scripts/qemu-run.sh --kernel "$k" --initrd "$BUILD/$k/bench-initrd.gz" \
+		--rundir "$run-port" --agent --timeout 900 --topology port; then
+		pnat=$(scripts/bench/hotplug.sh --chassis "$run-port" "${BENCH_HOTPLUG_CYCLES:-5}") || true
+		if scripts/guest-exec "$run-port" 'insmod /smartio/smartio.ko && insmod /smartio/smartio_port.ko &&
+			smartio_tool adopt 0000:00:04.0 && smartio_tool scan' > /dev/null; then
+			padp=$(scripts/bench/hotplug.sh --chassis "$run-port" "${BENCH_HOTPLUG_CYCLES:-5}") || true
+		fi
+		scripts/guest-exec "$run-port" poweroff > /dev/null 2>&1 || true
+	fi
+	printf '%s\n%s\n' "$pnat" "$padp" | grep -v -- '-median-ms '
+	hotplug_ratio "$padp" "$pnat" add "hot-add, device_add -> readable" "adopted/pciehp"
+	hotplug_ratio "$padp" "$pnat" del "orderly removal, device_del -> deleted" "adopted/pciehp"
 	scripts/bench/scale.sh "$k" "$BUILD/$k/bench-initrd.gz" ${plot:+--plot "$plot"} || true
 	plot=""
 done

@@ -25,6 +25,7 @@
  */
 
 #include <linux/delay.h>
+#include <linux/interrupt.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/pm_runtime.h>
@@ -42,6 +43,8 @@
  *	the port's secondary bus had before adopt; they reach any bus number
  *	of the port's segment (its ->number is set per access)
  * @release_work: hands the port back once the adapter is gone
+ * @irq: the interrupt of the port's slot events, or 0 while polled only
+ * @sltcap: the port's Slot Capabilities
  */
 struct smartio_port {
 	struct pci_dev *pdev;
@@ -49,6 +52,8 @@ struct smartio_port {
 	raw_spinlock_t cfg_lock;
 	struct pci_bus *cfg_bus;
 	struct work_struct release_work;
+	int irq;
+	u32 sltcap;
 };
 
 static struct workqueue_struct *smartio_port_wq;
@@ -165,6 +170,161 @@ static bool smartio_port_link_up(struct smartio_adapter *adapter)
 				  pci_pcie_cap(pdev) + reg, 2, &val))
 		return false;
 	return val != 0xffff && (val & bit);
+}
+
+/* The slot events that tell smartio the chassis link changed. */
+#define SMARTIO_PORT_SLTCTL_EVENTS \
+	(PCI_EXP_SLTCTL_DLLSCE | PCI_EXP_SLTCTL_PDCE | PCI_EXP_SLTCTL_HPIE)
+#define SMARTIO_PORT_SLTSTA_EVENTS \
+	(PCI_EXP_SLTSTA_DLLSC | PCI_EXP_SLTSTA_PDC)
+#define SMARTIO_PORT_SLTSTA_ALL \
+	(SMARTIO_PORT_SLTSTA_EVENTS | PCI_EXP_SLTSTA_ABP | \
+	 PCI_EXP_SLTSTA_PFD | PCI_EXP_SLTSTA_MRLSC | PCI_EXP_SLTSTA_CC)
+
+static u16 smartio_port_slot_read(struct smartio_port *port, int reg)
+{
+	struct pci_dev *pdev = port->pdev;
+	u32 val;
+
+	if (smartio_port_raw_read(port, pdev->bus->number, pdev->devfn,
+				  pci_pcie_cap(pdev) + reg, 2, &val))
+		return 0xffff;
+	return val;
+}
+
+static void smartio_port_slot_write(struct smartio_port *port, int reg,
+				    u16 val)
+{
+	struct pci_dev *pdev = port->pdev;
+	unsigned long flags;
+
+	raw_spin_lock_irqsave(&port->cfg_lock, flags);
+	port->cfg_bus->number = pdev->bus->number;
+	port->cfg_bus->ops->write(port->cfg_bus, pdev->devfn,
+				  pci_pcie_cap(pdev) + reg, 2, val);
+	raw_spin_unlock_irqrestore(&port->cfg_lock, flags);
+}
+
+/*
+ * Sets the slot's event enables. A port without No Command Completed
+ * Support takes one Slot Control write at a time: pciehp waited for its
+ * last one, this waits for its own (by polling, up to 1 s, as pciehp does
+ * without the Command Completed interrupt).
+ */
+static void smartio_port_slot_events(struct smartio_port *port, bool on)
+{
+	bool cc = !(port->sltcap & PCI_EXP_SLTCAP_NCCS);
+	unsigned int i;
+	u16 ctl, sta;
+
+	if (cc)
+		smartio_port_slot_write(port, PCI_EXP_SLTSTA, PCI_EXP_SLTSTA_CC);
+	ctl = smartio_port_slot_read(port, PCI_EXP_SLTCTL);
+	if (ctl == 0xffff)
+		return;
+	ctl &= ~(SMARTIO_PORT_SLTCTL_EVENTS | PCI_EXP_SLTCTL_ABPE |
+		 PCI_EXP_SLTCTL_MRLSCE | PCI_EXP_SLTCTL_PFDE |
+		 PCI_EXP_SLTCTL_CCIE);
+	if (on)
+		ctl |= SMARTIO_PORT_SLTCTL_EVENTS;
+	/*
+	 * pciehp powers an empty slot off; a card added there would stay
+	 * dark. While adopted the slot is the chassis link: powered.
+	 */
+	if (on && (port->sltcap & PCI_EXP_SLTCAP_PCP))
+		ctl &= ~PCI_EXP_SLTCTL_PCC;
+	if (on && (port->sltcap & PCI_EXP_SLTCAP_PIP))
+		ctl = (ctl & ~PCI_EXP_SLTCTL_PIC) | PCI_EXP_SLTCTL_PWR_IND_ON;
+	smartio_port_slot_write(port, PCI_EXP_SLTCTL, ctl);
+	for (i = 0; cc && i < 50; i++) {
+		sta = smartio_port_slot_read(port, PCI_EXP_SLTSTA);
+		if (sta == 0xffff || (sta & PCI_EXP_SLTSTA_CC))
+			break;
+		msleep(20);
+	}
+	if (cc)
+		smartio_port_slot_write(port, PCI_EXP_SLTSTA, PCI_EXP_SLTSTA_CC);
+}
+
+/*
+ * Clears those of @mask's events that are latched, and only those: QEMU
+ * drops a write that clears an event which is not latched (its guard for
+ * guests that clear everything at init). Returns the status read, 0xffff
+ * if the port is gone.
+ */
+static u16 smartio_port_slot_ack(struct smartio_port *port, u16 mask)
+{
+	u16 sta = smartio_port_slot_read(port, PCI_EXP_SLTSTA);
+
+	if (sta != 0xffff && (sta & mask))
+		smartio_port_slot_write(port, PCI_EXP_SLTSTA, sta & mask);
+	return sta;
+}
+
+/* Hard interrupt: acknowledge the slot's events and tell the core. */
+static irqreturn_t smartio_port_slot_irq(int irq, void *data)
+{
+	struct smartio_port *port = data;
+	u16 sta;
+
+	sta = smartio_port_slot_ack(port, SMARTIO_PORT_SLTSTA_EVENTS);
+	if (sta == 0xffff || !(sta & SMARTIO_PORT_SLTSTA_EVENTS))
+		return IRQ_NONE;
+	smartio_adapter_link_event(port->adapter);
+	return IRQ_HANDLED;
+}
+
+/*
+ * The port's slot, hot-plug capable, signals presence and link changes by
+ * the port's interrupt (free since pcieport let it go): MSI, where the
+ * slot's events use the first message, or INTx. Without it the link is
+ * polled, as before.
+ */
+static void smartio_port_slot_irq_start(struct smartio_port *port)
+{
+	struct pci_dev *pdev = port->pdev;
+	int ret;
+
+	if (!(pcie_caps_reg(pdev) & PCI_EXP_FLAGS_SLOT))
+		return;
+	pcie_capability_read_dword(pdev, PCI_EXP_SLTCAP, &port->sltcap);
+	if (!(port->sltcap & PCI_EXP_SLTCAP_HPC))
+		return;
+	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSI | PCI_IRQ_INTX);
+	if (ret < 0)
+		goto polled;
+	ret = request_irq(pci_irq_vector(pdev, 0), smartio_port_slot_irq,
+			  IRQF_SHARED, "smartio_port", port);
+	if (ret)
+		goto free_vectors;
+	port->irq = pci_irq_vector(pdev, 0);
+	/* Events from before are stale: the core reads the link itself. */
+	smartio_port_slot_ack(port, SMARTIO_PORT_SLTSTA_ALL);
+	smartio_port_slot_events(port, true);
+	return;
+
+free_vectors:
+	pci_free_irq_vectors(pdev);
+polled:
+	pci_info(pdev, "smartio_port: slot events polled (no interrupt: %d)\n",
+		 ret);
+}
+
+static void smartio_port_slot_irq_stop(struct smartio_port *port)
+{
+	if (port->irq) {
+		smartio_port_slot_events(port, false);
+		free_irq(port->irq, port);
+		pci_free_irq_vectors(port->pdev);
+		port->irq = 0;
+	}
+	/*
+	 * What was latched while adopted is smartio's: QEMU presses the
+	 * attention button on every hot-add, and pciehp, once bound again,
+	 * would take a press left over as a request to power the slot off.
+	 */
+	if (port->sltcap & PCI_EXP_SLTCAP_HPC)
+		smartio_port_slot_ack(port, SMARTIO_PORT_SLTSTA_ALL);
 }
 
 static const struct smartio_adapter_ops smartio_port_ops = {
@@ -361,8 +521,10 @@ static int smartio_port_probe(struct pci_dev *pdev,
 		goto give_back;
 	}
 	pci_set_drvdata(pdev, port);
-	pci_info(pdev, "smartio_port: adopted, buses %02x-%02x\n",
-		 info.bus_start, info.bus_end);
+	smartio_port_slot_irq_start(port);
+	pci_info(pdev, "smartio_port: adopted, buses %02x-%02x, slot events %s\n",
+		 info.bus_start, info.bus_end,
+		 port->irq ? "by interrupt" : "polled");
 	return 0;
 
 give_back:
@@ -419,6 +581,8 @@ static void smartio_port_remove(struct pci_dev *pdev)
 {
 	struct smartio_port *port = pci_get_drvdata(pdev);
 
+	/* The handler tells the adapter: gone before the adapter is. */
+	smartio_port_slot_irq_stop(port);
 	smartio_adapter_unregister(port->adapter);
 	pm_runtime_put_noidle(&pdev->dev);
 	pci_disable_device(pdev);

@@ -175,6 +175,34 @@ setup_file() {
 	[ "$status" -eq 0 ]
 }
 
+@test "the adopted port's own slot: powered, and a card added to it joins the pool by the port's interrupt, not a poll" {
+	run gexec "smartio_tool adopt 0000:00:06.0 && dmesg | grep '0000:00:06.0: smartio_port: adopted'"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" =~ ^adapter[0-9]+$ ]]
+	adapter=${lines[0]}
+	[[ "${lines[1]}" == *"slot events by interrupt" ]]
+	# The next poll is a minute away: only the interrupt is in time.
+	gexec 'echo 60000 > /sys/module/smartio/parameters/hotplug_poll_ms'
+	qmp_ok '{"execute":"blockdev-add","arguments":{"driver":"null-co","node-name":"slotirq","size":67108864}}'
+	qmp_ok '{"execute":"device_add","arguments":{"driver":"nvme","id":"slotirq","serial":"slotirq","drive":"slotirq","bus":"rp2"}}'
+	GX_TIMEOUT=600 run gx "$FNS; t0=\$SECONDS; for i in \$(seq 60); do f=\$(smartio_tool list | grep -F '($adapter)' | awk -F: '/Non-Volatile/ { print \$1; exit }'); [ -n \"\$f\" ] && break; sleep 0.5; done
+		echo waited \$((SECONDS - t0))
+		echo 200 > /sys/module/smartio/parameters/hotplug_poll_ms
+		smartio_tool borrow \$f > /dev/null && ser_blk slotirq && smartio_tool return \$f"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]#waited }" -lt 50 ]
+	# Handed back with the card: the OS enumerates it, and keeps it. QEMU
+	# pressed the attention button at the hot-add; a press left latched
+	# makes pciehp power the slot off 5 s after it binds.
+	run gexec "$FNS; smartio_tool release 0000:00:06.0 && readlink /sys/bus/pci/devices/0000:00:06.0/driver && ser_blk slotirq &&
+		sleep 6 && ser_blk slotirq && dmesg | grep -c '00:06.0: pciehp: Slot(5): Attention button pressed'"
+	[ "${lines[0]}" != "" ]
+	[[ "${lines[0]}" == */pcieport ]]
+	[[ "${lines[1]}" == /dev/nvme* ]]
+	[ "${lines[2]}" = "${lines[1]}" ]
+	[ "${lines[3]}" = 0 ]
+}
+
 @test "rmmod smartio_port hands every adopted port back to the OS and pcieport, with their slots" {
 	run gexec "$FNS; smartio_tool adopt $PORT && smartio_tool adopt 0000:00:05.0 && rmmod smartio_port &&
 		readlink /sys/bus/pci/devices/$PORT/driver && readlink /sys/bus/pci/devices/0000:00:05.0/driver &&

@@ -121,6 +121,11 @@ struct smartio_again {
  * @link_events: link changes the backend reported, see
  *	smartio_adapter_link_event()
  * @link_events_seen: @link_events as the watcher saw it last (smartio_lock)
+ * @buttons: presses of the attention button of the backend's own slot, see
+ *	smartio_adapter_button()
+ * @link_off: the watcher powered the backend's slot off at a button press;
+ *	the link counts as down until a press powers it on (smartio_lock to
+ *	set, read without)
  * @owner: the backend's module; each borrowed device holds a reference
  * @watching: the watcher runs; a link event may kick it (smartio_lock to
  *	set, read without)
@@ -153,6 +158,8 @@ struct smartio_adapter {
 	bool link_was_up;
 	atomic_t link_events;
 	unsigned int link_events_seen;
+	atomic_t buttons;
+	bool link_off;
 	bool watching;
 	bool dead;
 	bool gone;

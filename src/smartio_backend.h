@@ -30,6 +30,11 @@ struct smartio_adapter;
  * @config_write: write @size bytes of @val at offset @where of the remote
  *	function @bus/@devfn. Returns a PCIBIOS_* code.
  * @link_up: true while the NTB link to the remote tree is usable.
+ * @power: optional, for a backend whose link ends in a hot-plug slot of its
+ *	own with an attention button: power that slot on or off (and its
+ *	power indicator with it). Called by the watcher, in process context
+ *	under the PCI rescan lock, after smartio_adapter_button(); may sleep
+ *	for the slot's Command Completed, not longer.
  *
  * The core calls these from process context and from the PCI core's config
  * accessors, which hold a raw spinlock with interrupts off: they must not
@@ -55,6 +60,7 @@ struct smartio_adapter_ops {
 	int (*config_write)(struct smartio_adapter *adapter, unsigned int bus,
 			    unsigned int devfn, int where, int size, u32 val);
 	bool (*link_up)(struct smartio_adapter *adapter);
+	void (*power)(struct smartio_adapter *adapter, bool on);
 };
 
 /**
@@ -128,6 +134,7 @@ __smartio_adapter_register(struct device *parent,
 	__smartio_adapter_register(parent, ops, info, priv, THIS_MODULE)
 void smartio_adapter_unregister(struct smartio_adapter *adapter);
 void smartio_adapter_link_event(struct smartio_adapter *adapter);
+void smartio_adapter_button(struct smartio_adapter *adapter);
 void *smartio_adapter_priv(const struct smartio_adapter *adapter);
 struct dentry *smartio_adapter_debugfs(const struct smartio_adapter *adapter);
 void smartio_adapters_settle(void);

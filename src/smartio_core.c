@@ -191,7 +191,7 @@ bool smartio_link_up(struct smartio_adapter *adapter)
 	int idx;
 
 	idx = srcu_read_lock(&smartio_srcu);
-	if (!READ_ONCE(adapter->gone))
+	if (!READ_ONCE(adapter->gone) && !READ_ONCE(adapter->link_off))
 		up = !adapter->ops->link_up || adapter->ops->link_up(adapter);
 	srcu_read_unlock(&smartio_srcu, idx);
 	return up;
@@ -490,6 +490,27 @@ void smartio_adapter_link_event(struct smartio_adapter *adapter)
 		mod_delayed_work(smartio_wq, &adapter->watch, 0);
 }
 EXPORT_SYMBOL_GPL(smartio_adapter_link_event);
+
+/**
+ * smartio_adapter_button() - the attention button of the adapter's slot
+ * @adapter: the adapter, registered and not yet unregistered, whose ops
+ *	have &smartio_adapter_ops.power
+ *
+ * A backend whose link ends in a hot-plug slot of its own calls this, from
+ * process or hard interrupt context, when that slot's attention button was
+ * pressed. As with pciehp the button toggles the slot: the watcher, kicked
+ * now, takes every device behind the adapter out orderly (borrowed ones are
+ * stopped by their drivers while they still answer) and powers the slot
+ * off; a press while it is off powers it on, and the link coming up brings
+ * a scan. A paused watcher (hotplug_poll_ms 0) acts once it runs again.
+ */
+void smartio_adapter_button(struct smartio_adapter *adapter)
+{
+	atomic_inc(&adapter->buttons);
+	if (READ_ONCE(adapter->watching))
+		mod_delayed_work(smartio_wq, &adapter->watch, 0);
+}
+EXPORT_SYMBOL_GPL(smartio_adapter_button);
 
 /* Runs every adapter's watcher now, e.g. after its interval changed. */
 void smartio_kick_watchers(void)

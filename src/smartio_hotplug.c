@@ -616,6 +616,34 @@ static bool smartio_slot_event(struct smartio_adapter *adapter,
 	return true;
 }
 
+/*
+ * The button of the adapter's own slot, pressed since the last look: the
+ * presses toggle the slot, an even number of them leaves it as it is.
+ * Called under the rescan lock and smartio_lock.
+ */
+static void smartio_adapter_buttons(struct smartio_adapter *adapter,
+				    struct list_head *dead)
+{
+	bool off = adapter->link_off;
+
+	if (!(atomic_xchg(&adapter->buttons, 0) & 1) || !adapter->ops->power)
+		return;
+	if (off) {
+		dev_info(&adapter->dev,
+			 "attention button of the adapter's slot: powering on\n");
+		adapter->ops->power(adapter, true);
+		WRITE_ONCE(adapter->link_off, false);
+		return;
+	}
+	dev_info(&adapter->dev,
+		 "attention button of the adapter's slot: removing its devices, powering off\n");
+	smartio_release(adapter, NULL, SMARTIO_ORDERLY, dead);
+	adapter->ops->power(adapter, false);
+	WRITE_ONCE(adapter->link_off, true);
+	/* Taken down on purpose: nothing is left to remove, no warning. */
+	adapter->link_was_up = false;
+}
+
 /* How long the watcher may sleep: a pending power-off must not be late. */
 static unsigned long smartio_watch_delay(struct smartio_adapter *adapter,
 					 unsigned int interval, bool up)
@@ -712,7 +740,8 @@ static bool smartio_watch_idle(struct smartio_adapter *adapter)
 	bool up;
 	u32 sta;
 
-	if (atomic_read(&adapter->link_events) != adapter->link_events_seen)
+	if (atomic_read(&adapter->link_events) != adapter->link_events_seen ||
+	    atomic_read(&adapter->buttons))
 		return false;
 	up = smartio_link_up(adapter);
 	if (up != adapter->link_was_up)
@@ -775,6 +804,7 @@ static void smartio_watch(struct work_struct *work)
 		mutex_unlock(&smartio_scan_mutex);
 		return;
 	}
+	smartio_adapter_buttons(adapter, &dead);
 	/*
 	 * A link that went down, even too briefly for a poll to see it, may
 	 * have lost config writes and transactions of the borrowed devices

@@ -45,6 +45,8 @@
  * @release_work: hands the port back once the adapter is gone
  * @irq: the interrupt of the port's slot events, or 0 while polled only
  * @sltcap: the port's Slot Capabilities
+ * @off: the slot was powered off at its attention button (set by the
+ *	core's watcher through smartio_port_power(), read by the handler)
  */
 struct smartio_port {
 	struct pci_dev *pdev;
@@ -54,6 +56,7 @@ struct smartio_port {
 	struct work_struct release_work;
 	int irq;
 	u32 sltcap;
+	bool off;
 };
 
 static struct workqueue_struct *smartio_port_wq;
@@ -206,12 +209,13 @@ static void smartio_port_slot_write(struct smartio_port *port, int reg,
 }
 
 /*
- * Sets the slot's event enables. A port without No Command Completed
- * Support takes one Slot Control write at a time: pciehp waited for its
- * last one, this waits for its own (by polling, up to 1 s, as pciehp does
- * without the Command Completed interrupt).
+ * Changes the @mask bits of Slot Control to @val. A port without No
+ * Command Completed Support takes one Slot Control write at a time:
+ * pciehp waited for its last one, this waits for its own (by polling, up
+ * to 1 s, as pciehp does without the Command Completed interrupt).
  */
-static void smartio_port_slot_events(struct smartio_port *port, bool on)
+static void smartio_port_slot_control(struct smartio_port *port, u16 mask,
+				      u16 val)
 {
 	bool cc = !(port->sltcap & PCI_EXP_SLTCAP_NCCS);
 	unsigned int i;
@@ -222,20 +226,7 @@ static void smartio_port_slot_events(struct smartio_port *port, bool on)
 	ctl = smartio_port_slot_read(port, PCI_EXP_SLTCTL);
 	if (ctl == 0xffff)
 		return;
-	ctl &= ~(SMARTIO_PORT_SLTCTL_EVENTS | PCI_EXP_SLTCTL_ABPE |
-		 PCI_EXP_SLTCTL_MRLSCE | PCI_EXP_SLTCTL_PFDE |
-		 PCI_EXP_SLTCTL_CCIE);
-	if (on)
-		ctl |= SMARTIO_PORT_SLTCTL_EVENTS;
-	/*
-	 * pciehp powers an empty slot off; a card added there would stay
-	 * dark. While adopted the slot is the chassis link: powered.
-	 */
-	if (on && (port->sltcap & PCI_EXP_SLTCAP_PCP))
-		ctl &= ~PCI_EXP_SLTCTL_PCC;
-	if (on && (port->sltcap & PCI_EXP_SLTCAP_PIP))
-		ctl = (ctl & ~PCI_EXP_SLTCTL_PIC) | PCI_EXP_SLTCTL_PWR_IND_ON;
-	smartio_port_slot_write(port, PCI_EXP_SLTCTL, ctl);
+	smartio_port_slot_write(port, PCI_EXP_SLTCTL, (ctl & ~mask) | val);
 	for (i = 0; cc && i < 50; i++) {
 		sta = smartio_port_slot_read(port, PCI_EXP_SLTSTA);
 		if (sta == 0xffff || (sta & PCI_EXP_SLTSTA_CC))
@@ -244,6 +235,59 @@ static void smartio_port_slot_events(struct smartio_port *port, bool on)
 	}
 	if (cc)
 		smartio_port_slot_write(port, PCI_EXP_SLTSTA, PCI_EXP_SLTSTA_CC);
+}
+
+/* Slot power and its indicator, as far as the slot has them. */
+static void smartio_port_slot_power(struct smartio_port *port, bool on)
+{
+	u16 mask = 0, val = 0;
+
+	if (port->sltcap & PCI_EXP_SLTCAP_PCP) {
+		mask |= PCI_EXP_SLTCTL_PCC;
+		val |= on ? PCI_EXP_SLTCTL_PWR_ON : PCI_EXP_SLTCTL_PWR_OFF;
+	}
+	if (port->sltcap & PCI_EXP_SLTCAP_PIP) {
+		mask |= PCI_EXP_SLTCTL_PIC;
+		val |= on ? PCI_EXP_SLTCTL_PWR_IND_ON : PCI_EXP_SLTCTL_PWR_IND_OFF;
+	}
+	if (mask)
+		smartio_port_slot_control(port, mask, val);
+}
+
+/**
+ * smartio_port_power() - &smartio_adapter_ops.power
+ * @adapter: the adapter of an adopted port whose slot has a button
+ * @on: power the slot on, or off
+ *
+ * Powering off with the card in completes an orderly removal (QEMU's
+ * device_del then deletes the device).
+ */
+static void smartio_port_power(struct smartio_adapter *adapter, bool on)
+{
+	struct smartio_port *port = smartio_adapter_priv(adapter);
+
+	smartio_port_slot_power(port, on);
+	WRITE_ONCE(port->off, !on);
+}
+
+/* Sets the slot's event enables; while adopted the slot is powered. */
+static void smartio_port_slot_events(struct smartio_port *port, bool on)
+{
+	u16 val = 0;
+
+	if (on) {
+		val = SMARTIO_PORT_SLTCTL_EVENTS;
+		if (port->sltcap & PCI_EXP_SLTCAP_ABP)
+			val |= PCI_EXP_SLTCTL_ABPE;
+		/*
+		 * pciehp powers an empty slot off; a card added there would
+		 * stay dark. While adopted the slot is the chassis link.
+		 */
+		smartio_port_slot_power(port, true);
+	}
+	smartio_port_slot_control(port, SMARTIO_PORT_SLTCTL_EVENTS |
+				  PCI_EXP_SLTCTL_ABPE | PCI_EXP_SLTCTL_MRLSCE |
+				  PCI_EXP_SLTCTL_PFDE | PCI_EXP_SLTCTL_CCIE, val);
 }
 
 /*
@@ -267,10 +311,20 @@ static irqreturn_t smartio_port_slot_irq(int irq, void *data)
 	struct smartio_port *port = data;
 	u16 sta;
 
-	sta = smartio_port_slot_ack(port, SMARTIO_PORT_SLTSTA_EVENTS);
-	if (sta == 0xffff || !(sta & SMARTIO_PORT_SLTSTA_EVENTS))
+	sta = smartio_port_slot_ack(port, SMARTIO_PORT_SLTSTA_EVENTS |
+				    PCI_EXP_SLTSTA_ABP);
+	if (sta == 0xffff ||
+	    !(sta & (SMARTIO_PORT_SLTSTA_EVENTS | PCI_EXP_SLTSTA_ABP)))
 		return IRQ_NONE;
-	smartio_adapter_link_event(port->adapter);
+	if (sta & SMARTIO_PORT_SLTSTA_EVENTS)
+		smartio_adapter_link_event(port->adapter);
+	/*
+	 * QEMU presses the button when a card is added: a press that comes
+	 * with a presence change counts only where it powers the slot on.
+	 */
+	if ((sta & PCI_EXP_SLTSTA_ABP) &&
+	    (!(sta & PCI_EXP_SLTSTA_PDC) || READ_ONCE(port->off)))
+		smartio_adapter_button(port->adapter);
 	return IRQ_HANDLED;
 }
 
@@ -331,6 +385,7 @@ static const struct smartio_adapter_ops smartio_port_ops = {
 	.config_read = smartio_port_config_read,
 	.config_write = smartio_port_config_write,
 	.link_up = smartio_port_link_up,
+	.power = smartio_port_power,
 };
 
 /* Why a port cannot be adopted, or NULL if it can. */

@@ -203,6 +203,33 @@ setup_file() {
 	[ "${lines[3]}" = 0 ]
 }
 
+@test "the attention button of the adopted port's slot removes a borrowed NVMe orderly and powers the slot off; a card added again powers it on" {
+	run gexec "$FNS; a=\$(smartio_tool adopt 0000:00:06.0) && smartio_tool scan > /dev/null &&
+		f=\$(smartio_tool list | grep -F \"(\$a)\" | awk -F: '/Non-Volatile/ { print \$1; exit }') &&
+		smartio_tool borrow \$f > /dev/null && ser_blk slotirq && echo \$f"
+	[ "$status" -eq 0 ]
+	fdid=${lines[1]}
+	# QEMU's device_del presses the button and deletes the card once the
+	# slot is powered off: only an orderly removal by smartio gets there.
+	qmp_unplug slotirq 60
+	run gexec "dmesg | grep -c \"attention button of the adapter's slot: removing its devices, powering off\"
+		test -e /sys/bus/smartio/devices/$fdid && echo still in the pool
+		dmesg | grep -c 'smartio.*link down: removing its devices'"
+	[ "${lines[0]}" = 1 ]
+	[ "${lines[1]}" = 0 ]
+	qmp_ok '{"execute":"blockdev-del","arguments":{"node-name":"slotirq"}}'
+	qmp_ok '{"execute":"blockdev-add","arguments":{"driver":"null-co","node-name":"slotirq2","size":67108864}}'
+	qmp_ok '{"execute":"device_add","arguments":{"driver":"nvme","id":"slotirq2","serial":"slotirq2","drive":"slotirq2","bus":"rp2"}}'
+	GX_TIMEOUT=600 run gx "$FNS; for i in \$(seq 100); do test -e /sys/bus/smartio/devices/$fdid && break; sleep 0.3; done
+		smartio_tool borrow $fdid > /dev/null && ser_blk slotirq2 && smartio_tool return $fdid &&
+		dmesg | grep -c \"attention button of the adapter's slot: powering on\" &&
+		smartio_tool release 0000:00:06.0 && ser_blk slotirq2"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == /dev/nvme* ]]
+	[ "${lines[1]}" = 1 ]
+	[[ "${lines[2]}" == /dev/nvme* ]]
+}
+
 @test "rmmod smartio_port hands every adopted port back to the OS and pcieport, with their slots" {
 	run gexec "$FNS; smartio_tool adopt $PORT && smartio_tool adopt 0000:00:05.0 && rmmod smartio_port &&
 		readlink /sys/bus/pci/devices/$PORT/driver && readlink /sys/bus/pci/devices/0000:00:05.0/driver &&

@@ -184,57 +184,53 @@ static bool smartio_port_link_up(struct smartio_adapter *adapter)
 	(SMARTIO_PORT_SLTSTA_EVENTS | PCI_EXP_SLTSTA_ABP | \
 	 PCI_EXP_SLTSTA_PFD | PCI_EXP_SLTSTA_MRLSC | PCI_EXP_SLTSTA_CC)
 
-static u16 smartio_port_slot_read(struct smartio_port *port, int reg)
+/*
+ * Clears those of @mask's events that are latched, and only those: QEMU
+ * drops a write that clears an event which is not latched (its guard for
+ * guests that clear everything at init). Returns the status read, 0xffff
+ * if the port is gone.
+ */
+static u16 smartio_port_slot_ack(struct smartio_port *port, u16 mask)
 {
-	struct pci_dev *pdev = port->pdev;
-	u32 val;
+	u16 sta;
 
-	if (smartio_port_raw_read(port, pdev->bus->number, pdev->devfn,
-				  pci_pcie_cap(pdev) + reg, 2, &val))
-		return 0xffff;
-	return val;
-}
-
-static void smartio_port_slot_write(struct smartio_port *port, int reg,
-				    u16 val)
-{
-	struct pci_dev *pdev = port->pdev;
-	unsigned long flags;
-
-	raw_spin_lock_irqsave(&port->cfg_lock, flags);
-	port->cfg_bus->number = pdev->bus->number;
-	port->cfg_bus->ops->write(port->cfg_bus, pdev->devfn,
-				  pci_pcie_cap(pdev) + reg, 2, val);
-	raw_spin_unlock_irqrestore(&port->cfg_lock, flags);
+	pcie_capability_read_word(port->pdev, PCI_EXP_SLTSTA, &sta);
+	if (sta != 0xffff && (sta & mask))
+		pcie_capability_write_word(port->pdev, PCI_EXP_SLTSTA,
+					   sta & mask);
+	return sta;
 }
 
 /*
  * Changes the @mask bits of Slot Control to @val. A port without No
  * Command Completed Support takes one Slot Control write at a time:
  * pciehp waited for its last one, this waits for its own (by polling, up
- * to 1 s, as pciehp does without the Command Completed interrupt).
+ * to 1 s, as pciehp does without the Command Completed interrupt). The
+ * port's own bus keeps the PCI core's accessors, so these are the core's
+ * capability helpers, as in pciehp's interrupt handler.
  */
 static void smartio_port_slot_control(struct smartio_port *port, u16 mask,
 				      u16 val)
 {
 	bool cc = !(port->sltcap & PCI_EXP_SLTCAP_NCCS);
+	struct pci_dev *pdev = port->pdev;
 	unsigned int i;
 	u16 ctl, sta;
 
 	if (cc)
-		smartio_port_slot_write(port, PCI_EXP_SLTSTA, PCI_EXP_SLTSTA_CC);
-	ctl = smartio_port_slot_read(port, PCI_EXP_SLTCTL);
+		smartio_port_slot_ack(port, PCI_EXP_SLTSTA_CC);
+	pcie_capability_read_word(pdev, PCI_EXP_SLTCTL, &ctl);
 	if (ctl == 0xffff)
 		return;
-	smartio_port_slot_write(port, PCI_EXP_SLTCTL, (ctl & ~mask) | val);
+	pcie_capability_write_word(pdev, PCI_EXP_SLTCTL, (ctl & ~mask) | val);
 	for (i = 0; cc && i < 50; i++) {
-		sta = smartio_port_slot_read(port, PCI_EXP_SLTSTA);
+		pcie_capability_read_word(pdev, PCI_EXP_SLTSTA, &sta);
 		if (sta == 0xffff || (sta & PCI_EXP_SLTSTA_CC))
 			break;
 		msleep(20);
 	}
 	if (cc)
-		smartio_port_slot_write(port, PCI_EXP_SLTSTA, PCI_EXP_SLTSTA_CC);
+		smartio_port_slot_ack(port, PCI_EXP_SLTSTA_CC);
 }
 
 /* Slot power and its indicator, as far as the slot has them. */
@@ -288,21 +284,6 @@ static void smartio_port_slot_events(struct smartio_port *port, bool on)
 	smartio_port_slot_control(port, SMARTIO_PORT_SLTCTL_EVENTS |
 				  PCI_EXP_SLTCTL_ABPE | PCI_EXP_SLTCTL_MRLSCE |
 				  PCI_EXP_SLTCTL_PFDE | PCI_EXP_SLTCTL_CCIE, val);
-}
-
-/*
- * Clears those of @mask's events that are latched, and only those: QEMU
- * drops a write that clears an event which is not latched (its guard for
- * guests that clear everything at init). Returns the status read, 0xffff
- * if the port is gone.
- */
-static u16 smartio_port_slot_ack(struct smartio_port *port, u16 mask)
-{
-	u16 sta = smartio_port_slot_read(port, PCI_EXP_SLTSTA);
-
-	if (sta != 0xffff && (sta & mask))
-		smartio_port_slot_write(port, PCI_EXP_SLTSTA, sta & mask);
-	return sta;
 }
 
 /* Hard interrupt: acknowledge the slot's events and tell the core. */

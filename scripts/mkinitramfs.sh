@@ -5,7 +5,8 @@
 #
 # A small guest root: busybox, bash, bats, lspci/setpci with pci.ids, nvme,
 # mkfs.ext4, fio, dmsetup, mdadm, sfdisk, flock, pgrep/pkill (busybox-static
-# has neither), udevadm (to test udev rules; no udevd runs) and their
+# has neither), udevadm (to test udev rules; no udevd runs), jq (the tool's
+# --json) and their
 # libraries, smartio's example udev rule as /smartio/90-smartio.rules, the nvme, ext4,
 # device-mapper and md raid1 modules of KVER, and virtio_gpu and bochs for
 # the gpu topology (loaded by its suite), with their dependencies
@@ -46,7 +47,7 @@ for bin in /bin/bash /usr/bin/lspci /usr/bin/setpci /usr/sbin/nvme \
 	copy_bin "$bin"
 done
 # What only the tests use: "deps.sh demo" does not install it.
-for bin in /usr/bin/fio /usr/sbin/dmsetup /usr/sbin/mdadm /usr/bin/udevadm; do
+for bin in /usr/bin/fio /usr/sbin/dmsetup /usr/sbin/mdadm /usr/bin/udevadm /usr/bin/jq; do
 	[ -e "$bin" ] && copy_bin "$bin"
 done
 cp /usr/share/misc/pci.ids "$root/usr/share/misc/"

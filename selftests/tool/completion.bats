@@ -38,7 +38,7 @@ comp() {
 }
 
 @test "the first word completes to the commands and top-level options" {
-	[ "$(comp "")" = "--help --version -h adapters adopt apply borrow config help list lspci monitor policy release return scan show" ]
+	[ "$(comp "")" = "--help --version -h adapters adopt apply borrow config help list lspci monitor policy release return scan show slot-power-on slots" ]
 	[ "$(comp b)" = "borrow" ]
 	[ "$(comp --v)" = "--version" ]
 }
@@ -46,7 +46,7 @@ comp() {
 @test "every command of --help is completed" {
 	help=$("$BATS_TEST_DIRNAME/../../scripts/smartio_tool" --help)
 	all=" $(comp "") "
-	for c in $(sed -n '/^Commands:/,/^$/p' <<< "$help" | sed -n 's/^  \([a-z][a-z]*\).*/\1/p'); do
+	for c in $(sed -n '/^Commands:/,/^$/p' <<< "$help" | sed -n 's/^  \([a-z][a-z-]*\).*/\1/p'); do
 		[[ "$all" == *" $c "* ]] || { echo "missing $c"; false; }
 	done
 }
@@ -92,8 +92,10 @@ comp() {
 	[ "$(comp borrow 8)" = "85010 86000" ]
 }
 
-@test "list completes --json, config its settings and values" {
-	[ "$(comp list "")" = "--json" ]
+@test "list completes its options, states and adapters, config its settings and values" {
+	[ "$(comp list "")" = "--adapter --json --noheadings --state -d -n" ]
+	[ "$(comp list --state "")" = "available borrowed" ]
+	[ "$(comp list --json --adapter "")" = "adapter0" ]
 	[ "$(comp adapters "")" = "--json" ]
 	[ "$(comp adapters --json "")" = "--json" ]
 	[ "$(comp config "")" = "autoborrow_transparent button_cancel_ms hotplug_poll_ms" ]
@@ -102,14 +104,14 @@ comp() {
 	[ "$(comp config autoborrow_transparent 1 "")" = "" ]
 }
 
-@test "apply completes its options and the available fdids, --policy a file; monitor nothing" {
+@test "apply completes its options and the available fdids, --policy a file; monitor --json" {
 	local avail
 	avail=$(comp borrow "" | tr ' ' '\n' | grep -v '^--' | paste -sd' ')
 	[ "$(comp apply "" | tr ' ' '\n' | grep -v '^--' | paste -sd' ')" = "$avail" ]
 	[[ " $(comp apply "") " == *" --dry-run --policy "* ]]
 	: > "$BATS_TEST_TMPDIR/policy.lab"
 	[ "$(comp apply --policy "$BATS_TEST_TMPDIR/policy.l")" = "$BATS_TEST_TMPDIR/policy.lab" ]
-	[ "$(comp monitor "")" = "" ]
+	[ "$(comp monitor "")" = "--json" ]
 }
 
 @test "policy completes its subcommands, and --policy a file after load" {
@@ -125,4 +127,12 @@ comp() {
 	[ "$(comp show "")" = "--json" ]
 	[ "$(comp lspci "")" = "" ]
 	[ "$(comp borrow "")" = "--no-wait --strict" ]
+}
+
+@test "slot-power-on completes the adapters, then their held slots; slots nothing" {
+	printf '82:00.0 on\n85:00.0 held\n86:00.0 held\n' > "$SYS/devices/smartio/adapter0/slots"
+	[ "$(comp slot-power-on "")" = "adapter0" ]
+	[ "$(comp slot-power-on adapter0 "")" = "85:00.0 86:00.0" ]
+	[ "$(comp slot-power-on adapter0 85:00.0 "")" = "" ]
+	[ "$(comp slots "")" = "" ]
 }

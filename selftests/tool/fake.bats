@@ -283,7 +283,7 @@ assert_usage() {	# assert_usage MESSAGE (after a run --separate-stderr)
 	run --separate-stderr "$TOOL" scan now
 	assert_usage "usage: smartio_tool scan"
 	run --separate-stderr "$TOOL" list --yaml
-	assert_usage "usage: smartio_tool list [--json]"
+	assert_usage "usage: smartio_tool list [--json] [-n|--noheadings] [--state STATE] [--adapter ADAPTER] [-d [VENDOR]:[DEVICE]]"
 	run --separate-stderr "$TOOL" show
 	assert_usage "usage: smartio_tool show [--json] FDID"
 	run --separate-stderr "$TOOL" show --yaml 83000
@@ -383,47 +383,87 @@ adapter10: 1 device, 0 new, 0 gone, link up" ]
 	[ "${lines[1]}" = "adapter1: 0 devices, 0 new, 0 gone, link up" ]
 }
 
-@test "list prints one Dolphin-style line per fabric device, not the adapters" {
+@test "list prints a header, then one Dolphin-style line per fabric device, not the adapters" {
 	run --separate-stderr "$TOOL" list
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
+	[ "${#lines[@]}" -eq 3 ]
+	[ "${lines[0]}" = "FDID: CLASS VENDOR DEVICE [STATE LOCAL-ADDRESS] (ADAPTER)" ]
+	[ "${lines[1]}" = "83000: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [available] (adapter0)" ]
+	[ "${lines[2]}" = "84000: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [borrowed 10000:84:00.0] (adapter0)" ]
+	run "$TOOL" list --noheadings
 	[ "${#lines[@]}" -eq 2 ]
-	[ "${lines[0]}" = "83000: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [available] (adapter0)" ]
-	[ "${lines[1]}" = "84000: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [borrowed] (adapter0)" ]
+	[[ "${lines[0]}" == "83000: "* ]]
+	run "$TOOL" list -n
+	[ "${#lines[@]}" -eq 2 ]
 }
 
-@test "list names the NVMe from the system's pci.ids too" {
+@test "list filters by state, adapter and vendor:device, as lspci -d" {
+	mkfdev 85000 0x8086 0x10d3 0x020000 85:00.0 available
+	mkfdev 103000 0x1b36 0x0010 0x010802 03:00.0 available adapter1
+	run "$TOOL" list -n --state borrowed
+	[ "$output" = "84000: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [borrowed 10000:84:00.0] (adapter0)" ]
+	run "$TOOL" list -n --state=available --adapter adapter0
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[0]}" == "83000: "* && "${lines[1]}" == "85000: "* ]]
+	run "$TOOL" list -n --adapter adapter1
+	[[ "$output" == "103000: "* ]]
+	run "$TOOL" list -n -d 8086:
+	[[ "$output" == "85000: "* ]]
+	run "$TOOL" list -n -d 1B36:10
+	[ "${#lines[@]}" -eq 3 ]
+	run "$TOOL" list -n -d :10d3
+	[[ "$output" == "85000: "* ]]
+	run "$TOOL" list --json --state borrowed
+	[ "$(echo "$output" | jq -r '.[].fdid')" = 84000 ]
+	run "$TOOL" list -d 8086:0000
+	[ -z "$output" ]
+	run --separate-stderr "$TOOL" list -d 8086
+	assert_usage "usage: smartio_tool list [--json] [-n|--noheadings] [--state STATE] [--adapter ADAPTER] [-d [VENDOR]:[DEVICE]]"
+	run --separate-stderr "$TOOL" list --state
+	[ "$status" -eq 2 ]
+}
+
+@test "list names devices as lspci does, from SMARTIO_PCI_IDS or the system's" {
 	local f ids=""
 	for f in /usr/share/misc/pci.ids /usr/share/hwdata/pci.ids; do
 		[ -r "$f" ] && { ids=$f; break; }
 	done
 	[ -n "$ids" ] || skip "no pci.ids on this system"
-	SMARTIO_PCI_IDS=$ids run "$TOOL" list
+	# SMARTIO_PCI_IDS names what the system's database does not know.
+	printf 'ee11  Fabric Vendor\n\t1234  Fabric Widget\n' > "$FAKE/pci.ids"
+	mkfdev 85000 0xee11 0x1234 0x020000 85:00.0 available
+	SMARTIO_PCI_IDS=$ids run "$TOOL" list -n
 	[ "${lines[0]}" = "83000: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [available] (adapter0)" ]
+	run "$TOOL" list -n
+	[ "${lines[2]}" = "85000: Ethernet controller Fabric Vendor Fabric Widget [available] (adapter0)" ]
 	# An unreadable SMARTIO_PCI_IDS falls through to the system's.
-	SMARTIO_PCI_IDS=$FAKE/nonexistent run "$TOOL" list
+	SMARTIO_PCI_IDS=$FAKE/nonexistent run "$TOOL" list -n
 	[ "${lines[0]}" = "83000: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [available] (adapter0)" ]
+	# Each name is exactly lspci's for the same IDs.
+	[ "${lines[2]}" = "85000: $(printf '00:00.0 x\n00: 11 ee 34 12 00 00 00 00 00 00 00 02\n' |
+		lspci -F /dev/stdin -mm | awk -F'"' '{ print $2, $4, $6 }') [available] (adapter0)" ]
 }
 
-@test "list falls back to hex ids where pci.ids has no name" {
-	SMARTIO_PCI_IDS=/dev/null run "$TOOL" list
+@test "list falls back to hex ids where no database knows them, or without lspci" {
+	mkfdev 86000 0xee11 0x1234 0xff0000 86:00.0 available
+	SMARTIO_PCI_IDS=/dev/null run "$TOOL" list -n
 	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "83000: Class 0108 [1b36:0010] [available] (adapter0)" ]
-	mkfdev 85000 0x8086 0x10d3 0x020000 85:00.0 available
-	mkfdev 86000 0xabcd 0x1234 0x020000 86:00.0 available
-	mkfdev 87000 0xabcd 0x1234 0x120000 87:00.0 available
-	mkfdev 88000 0xabcd 0x1234 0xff0000 88:00.0 available
-	run "$TOOL" list
-	[ "${lines[2]}" = "85000: Ethernet controller Intel Corporation Device 10d3 [available] (adapter0)" ]
-	[ "${lines[3]}" = "86000: Ethernet controller [abcd:1234] [available] (adapter0)" ]
-	[ "${lines[4]}" = "87000: Processing accelerators [abcd:1234] [available] (adapter0)" ]
-	[ "${lines[5]}" = "88000: Class ff00 [abcd:1234] [available] (adapter0)" ]
+	[ "${lines[2]}" = "86000: Unassigned class [ff00] Vendor ee11 Device 1234 [available] (adapter0)" ]
+	# A PATH without lspci.
+	mkdir "$BATS_TEST_TMPDIR/bin"
+	for f in /usr/bin/* /bin/*; do
+		[ "${f##*/}" = lspci ] || ln -sf "$f" "$BATS_TEST_TMPDIR/bin/"
+	done
+	PATH=$BATS_TEST_TMPDIR/bin run "$TOOL" list -n
+	[ "${lines[0]}" = "83000: Class 0108 Vendor 1b36 Device 0010 [available] (adapter0)" ]
+	[ "${lines[2]}" = "86000: Class ff00 Vendor ee11 Device 1234 [available] (adapter0)" ]
 }
 
 @test "list orders by fdid as a number" {
 	mkfdev 103000 0x1b36 0x0010 0x010802 03:00.0 available adapter1
 	mkfdev 9000 0x1b36 0x0010 0x010802 09:00.0 available
-	run "$TOOL" list
+	run "$TOOL" list -n
 	[ "$status" -eq 0 ]
 	[[ "${lines[0]}" == "9000: "* ]]
 	[[ "${lines[1]}" == "83000: "* ]]
@@ -1363,7 +1403,7 @@ smartio_tool: apply: some borrows failed (see above)" ]]
 	[ "$status" -eq 0 ]
 	[ "$output" = "86000: borrowed (line 1)" ]
 	run --separate-stderr "$TOOL" list --json=yes
-	assert_usage "usage: smartio_tool list [--json]"
+	assert_usage "usage: smartio_tool list [--json] [-n|--noheadings] [--state STATE] [--adapter ADAPTER] [-d [VENDOR]:[DEVICE]]"
 }
 
 # procs ARGS...: how many processes the tool starts for "smartio_tool ARGS".
@@ -1381,7 +1421,7 @@ procs() {
 	for i in $(seq 100 197); do
 		mkfdev "${i}000" 0x8086 0x10d3 0x020000 "$((i % 256)):00.0" available
 	done
-	[ "$("$TOOL" list | wc -l)" -eq 100 ]
+	[ "$("$TOOL" list -n | wc -l)" -eq 100 ]
 	[ "$("$TOOL" list --json | grep -c '"fdid"')" -eq 100 ]
 	many=$(procs list)
 	echo "list: $few processes for 2 devices, $many for 100"
@@ -1412,6 +1452,42 @@ change 83000 borrowed (adapter0) 1b36:0010 class 010802
 change adapter0 autoborrow_transparent=1
 change adapter0 slot=85:00.0 slot_power=off
 change adapter0 slot=85:00.0 slot_power=on" ]
+	# --json: one object a line, every variable of smartio's by its name.
+	PATH=$FAKE/bin:$PATH run --separate-stderr "$TOOL" monitor --json
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 5 ]
+	[ "$(jq -c . <<< "${lines[1]}")" = '{"action":"change","device":"83000","adapter":"adapter0","fdid":"83000","state":"borrowed","pci_id":"1B36:0010","pci_class":"010802"}' ]
+	[ "$(jq -r '.slot + " " + .slot_power' <<< "${lines[3]}")" = "85:00.0 off" ]
+	[ "$(jq -r .autoborrow <<< "${lines[2]}")" = 1 ]
 	run --separate-stderr "$TOOL" monitor now
 	[ "$status" -eq 2 ]
+}
+
+@test "slots lists each adapter's hot-plug slots; slot-power-on writes the slot's address" {
+	mkdev adapter1
+	printf '82:00.0 on\n85:00.0 held\n' > "$DEVS/adapter0/slots"
+	: > "$DEVS/adapter0/slot_power_on"
+	printf '02:01.0 pending\n' > "$DEVS/adapter1/slots"
+	run --separate-stderr "$TOOL" slots
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = "adapter0 82:00.0 on
+adapter0 85:00.0 held
+adapter1 02:01.0 pending" ]
+	run --separate-stderr "$TOOL" slot-power-on adapter0 85:00.0
+	[ "$status" -eq 0 ]
+	[ "$(cat "$DEVS/adapter0/slot_power_on")" = 85:00.0 ]
+	run --separate-stderr "$TOOL" slot-power-on adapter1 02:01.0
+	assert_error "slot-power-on: no such adapter: adapter1"
+	run --separate-stderr "$TOOL" slot-power-on adapter0
+	assert_usage "usage: smartio_tool slot-power-on ADAPTER SLOT"
+	run --separate-stderr "$TOOL" slots now
+	assert_usage "usage: smartio_tool slots"
+	[ -e "$FAILWRITE" ] || skip "no gcc to build failwrite.so"
+	fail_write "$DEVS/adapter0/slot_power_on" "$ENODEV"
+	run_failing slot-power-on adapter0 86:00.0
+	assert_error "slot-power-on adapter0 86:00.0: no hot-plug slot there, or the link is down (see smartio_tool slots)"
+	fail_write "$DEVS/adapter0/slot_power_on" "$EINVAL"
+	run_failing slot-power-on adapter0 86:00
+	assert_usage "slot-power-on: not a slot address: 86:00 (as slots prints it, e.g. 82:00.0)"
 }

@@ -93,28 +93,9 @@ return_ours() {
 	done
 }
 
-# json_field LINE KEY: the value of KEY in one object line of list --json,
-# without quotes ("null" for null).
-json_field() {
-	local re="\"$2\": (\"([^\"]*)\"|null)"
-
-	[[ "$1" =~ $re ]] || return 1
-	if [ "${BASH_REMATCH[1]}" = null ]; then
-		echo null
-	else
-		echo "${BASH_REMATCH[2]}"
-	fi
-}
-
 # The fdid of the fabric NVMe, found by its class in smartio_tool list --json.
 nvme_fdid() {
-	local line
-
-	smartio_tool list --json | while IFS= read -r line; do
-		if [ "$(json_field "$line" class)" = 0x010802 ]; then
-			json_field "$line" fdid
-		fi
-	done
+	smartio_tool list --json | jq -r '.[] | select(.class == "0x010802") | .fdid'
 }
 
 state() {
@@ -192,26 +173,24 @@ future_address() {
 	run --separate-stderr smartio_tool list
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
-	[ "${#lines[@]}" -eq 1 ]
-	[ "${lines[0]}" = "$FDID: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [available] (adapter0)" ]
+	[ "${#lines[@]}" -eq 2 ]
+	[ "${lines[0]}" = "FDID: CLASS VENDOR DEVICE [STATE LOCAL-ADDRESS] (ADAPTER)" ]
+	[ "${lines[1]}" = "$FDID: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [available] (adapter0)" ]
 	[ "$(cat $SIO/devices/"$FDID"/remote_address)" = 83:00.0 ]
 }
 
 @test "list --json agrees with sysfs" {
-	local line k n=0 d
+	local f k n=0 d
 	run --separate-stderr smartio_tool list --json
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
-	[ "${lines[0]}" = "[" ]
-	[ "${lines[-1]}" = "]" ]
-	for line in "${lines[@]:1:${#lines[@]}-2}"; do
-		[[ "$line" == "  {"*"}"* ]]
-		d=$SIO/devices/$(json_field "$line" fdid)
+	for f in $(jq -r '.[].fdid' <<< "$output"); do
+		d=$SIO/devices/$f
 		[ -e "$d/fdid" ]
 		for k in fdid vendor device class adapter remote_address state; do
-			[ "$(json_field "$line" "$k")" = "$(cat "$d/$k")" ]
+			[ "$(jq -r ".[] | select(.fdid == \"$f\") | .$k" <<< "$output")" = "$(cat "$d/$k")" ]
 		done
-		[ "$(json_field "$line" pci_dev)" = null ]
+		[ "$(jq ".[] | select(.fdid == \"$f\") | .pci_dev" <<< "$output")" = null ]
 		n=$((n + 1))
 	done
 	[ "$n" -eq "$(pool_size)" ]
@@ -260,9 +239,9 @@ future_address() {
 	[[ "$output" == *"state: borrowed"* ]]
 	[[ "$output" == *"pci_dev: $addr"* ]]
 	run smartio_tool list --json
-	[[ "$output" == *"\"pci_dev\": \"$addr\""* ]]
-	run smartio_tool list
-	[ "${lines[0]}" = "$FDID: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [borrowed] (adapter0)" ]
+	[ "$(jq -r '.[0].pci_dev' <<< "$output")" = "$addr" ]
+	run smartio_tool list -n --state borrowed
+	[ "${lines[0]}" = "$FDID: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [borrowed $addr] (adapter0)" ]
 
 	run --separate-stderr smartio_tool borrow "$FDID"
 	[ "$status" -eq 0 ]
@@ -320,18 +299,16 @@ future_address() {
 	run --separate-stderr smartio_tool show --json "$FDID"
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
-	[ "${lines[0]}" = "{" ]
-	[ "${lines[-1]}" = "}" ]
-	[[ "$output" == *"\"fdid\": \"$FDID\","* ]]
-	[[ "$output" == *"\"aperture_needed\": $(cat $d/aperture_needed),"* ]]
-	[[ "$output" == *"\"resources\": [{\"bar\": 0, \"type\": \"mem64\", \"prefetchable\": false, \"size\": 16384}],"* ]]
-	[[ "$output" == *"\"fit\": [{\"bar\": 0, \"size\": 16384, \"state\": \"fits\"}],"* ]]
-	[[ "$output" == *"\"pci_dev\": null"* ]]
+	[ "$(jq -r .fdid <<< "$output")" = "$FDID" ]
+	[ "$(jq .aperture_needed <<< "$output")" = "$(cat $d/aperture_needed)" ]
+	[ "$(jq -c .resources <<< "$output")" = '[{"bar":0,"type":"mem64","prefetchable":false,"size":16384}]' ]
+	[ "$(jq -c .fit <<< "$output")" = '[{"bar":0,"size":16384,"state":"fits"}]' ]
+	[ "$(jq .pci_dev <<< "$output")" = null ]
 	run --separate-stderr smartio_tool adapters --json
 	[ "$status" -eq 0 ]
-	[ "${#lines[@]}" -eq 3 ]
-	[[ "${lines[1]}" == "  {\"name\": \"adapter0\", \"backend\": \"emul\", \"domain\": \"$(cat $a/domain)\", "* ]]
-	[[ "${lines[1]}" == *"\"aperture_size\": $(cat $a/aperture_size), \"aperture_used\": $(cat $a/aperture_used), \"aperture_free\": $(cat $a/aperture_free), \"link\": \"up\"}" ]]
+	[ "$(jq length <<< "$output")" -eq 1 ]
+	[ "$(jq -r '.[0] | "\(.name) \(.backend) \(.domain)"' <<< "$output")" = "adapter0 emul $(cat $a/domain)" ]
+	[ "$(jq -r '.[0] | "\(.aperture_size) \(.aperture_used) \(.aperture_free) \(.link)"' <<< "$output")" = "$(cat $a/aperture_size) $(cat $a/aperture_used) $(cat $a/aperture_free) up" ]
 }
 
 @test "return is refused while mounted, works after umount; again it is a no-op" {
@@ -407,8 +384,8 @@ future_address() {
 	[ "$status" -eq 0 ]
 	[ "$(state)" = borrowed ]
 	[ -L $SIO/devices/"$FDID"/pci_dev ]
-	run smartio_tool list
-	[ "${lines[0]}" = "$FDID: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [borrowed] (adapter0)" ]
+	run smartio_tool list -n
+	[ "${lines[0]}" = "$FDID: Non-Volatile memory controller Red Hat, Inc. QEMU NVM Express Controller [borrowed $(basename "$(readlink $SIO/devices/"$FDID"/pci_dev)")] (adapter0)" ]
 	wait_blockdev > /dev/null
 
 	run --separate-stderr smartio_tool config autoborrow_transparent 2

@@ -27,7 +27,7 @@ render() {
 	page=$(render "$MAN/smartio_tool.8")
 	help=$("$TOP/scripts/smartio_tool" --help)
 	# Commands: the first word of each entry of the "Commands:" list.
-	cmds=$(sed -n '/^Commands:/,/^$/p' <<< "$help" | sed -n 's/^  \([a-z][a-z]*\).*/\1/p')
+	cmds=$(sed -n '/^Commands:/,/^$/p' <<< "$help" | sed -n 's/^  \([a-z][a-z-]*\).*/\1/p')
 	opts=$(grep -oE '(^|[ [,])--?[a-z][a-z-]*' <<< "$help" | tr -d ' [,' | sort -u)
 	[ "$(wc -w <<< "$cmds")" -ge 7 ]
 	[ "$(wc -w <<< "$opts")" -ge 4 ]

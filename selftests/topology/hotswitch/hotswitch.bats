@@ -129,17 +129,17 @@ off" ]
 	[ "${lines[0]}" = sw2-c ]
 	[[ "$output" == *"85:00.0 86 87"* ]]
 	# Its button (the emulated adapter's hook), card left in: returned,
-	# out of the pool and the domain while held; slot_power_on brings the
-	# bridges and both NVMe back.
+	# out of the pool and the domain while held (smartio_tool slots);
+	# smartio_tool slot-power-on brings the bridges and both NVMe back.
 	run gexec 'A=/sys/bus/smartio/devices/adapter0; echo 80:01.0 > /sys/kernel/debug/smartio/adapter0/attention_button
 		for i in $(seq 50); do [ "$(sed -n "s/^80:01.0 //p" $A/slots)" = held ] && break; sleep 0.1; done
-		sed -n "s/^80:01.0 //p" $A/slots; ls /sys/bus/smartio/devices; ls /sys/bus/pci/devices | grep -c "^10000:8[5-9a-d]:"'
+		smartio_tool slots | sed -n "s/^adapter0 80:01.0 //p"; ls /sys/bus/smartio/devices; ls /sys/bus/pci/devices | grep -c "^10000:8[5-9a-d]:"'
 	echo "$output"
 	[ "$output" = "held
 83000
 adapter0
 0" ]
-	run gexec "$GUEST_FNS; echo 80:01.0 > /sys/bus/smartio/devices/adapter0/slot_power_on && $wait_pool &&
+	run gexec "$GUEST_FNS; smartio_tool slot-power-on adapter0 80:01.0 && $wait_pool &&
 		smartio_tool borrow --no-wait 86080 >/dev/null && a=\$(wait_blk 86080) && head -c 5 \$a && echo"
 	echo "$output"
 	[ "$status" -eq 0 ]

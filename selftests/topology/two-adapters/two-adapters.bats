@@ -25,7 +25,7 @@ setup_file() {
 	[ "$status" -eq 0 ]
 	[[ "$output" == *'"fdid": "83000"'*'"adapter": "adapter0"'* ]]
 	[[ "$output" == *'"fdid": "1a1000"'*'"adapter": "adapter1"'*'"remote_address": "a1:00.0"'* ]]
-	run gexec 'smartio_tool list'
+	run gexec 'smartio_tool list -n'
 	[ "$status" -eq 0 ]
 	[ "${#lines[@]}" -eq 2 ]
 	[[ "${lines[0]}" == "83000: "*" [available] (adapter0)" ]]

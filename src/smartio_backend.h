@@ -20,6 +20,7 @@
 #define SMARTIO_BACKEND_NAME_LEN	16
 
 struct dentry;
+struct pci_bus;
 struct smartio_adapter;
 
 /**
@@ -78,9 +79,10 @@ struct smartio_window {
  * enum smartio_dma_ids - the requester ID of remote devices' DMA and MSI
  * @SMARTIO_DMA_OWN_IDS: the adapter passes the remote devices' own
  *	requester IDs upstream, as transparent adapters and the emulated
- *	adapter do. No IOMMU has a context for them: while an IOMMU
- *	translates the adapter's own device, smartio refuses to borrow
- *	(EOPNOTSUPP).
+ *	adapter do. In a synthetic domain no IOMMU has a context for them:
+ *	while an IOMMU translates the adapter's own device, smartio refuses
+ *	to borrow (EOPNOTSUPP), unless the adapter gives its own bus
+ *	(&smartio_adapter_info.bus), where they are devices of the platform.
  * @SMARTIO_DMA_ADAPTER_ID: the adapter rewrites them to the requester ID
  *	of its own PCI function, the @parent of smartio_adapter_register(),
  *	as NTB adapters do. smartio makes that function the DMA alias of the
@@ -113,6 +115,19 @@ enum smartio_dma_ids {
  *	reaches, or 0 if it reaches all of them. smartio makes it the bus
  *	DMA limit of every remote device, so that DMA mappings (direct, bounced
  *	or through the IOMMU) stay below it.
+ * @bus: optional, for a transparent link (%SMARTIO_DMA_OWN_IDS): the
+ *	backend's own PCI bus the remote tree hangs below, such as a port's
+ *	secondary bus, whose bus numbers and windows are @bus_start,
+ *	@bus_end and @windows. The core presents the tree on that bus, in its
+ *	PCI domain, instead of on a synthetic host bridge: the devices keep
+ *	the requester IDs they have on the wire, so the platform's IOMMU and
+ *	interrupt remapping cover them as any device below that bus, their
+ *	error messages carry IDs the platform knows, and power management
+ *	orders them below the backend's device.
+ *	Until registration the backend keeps the PCI core away from the bus
+ *	(its accessors answer "no device"); the core installs its own while
+ *	the adapter is registered and gives those back when it is gone. The
+ *	bus must outlive the registration.
  */
 struct smartio_adapter_info {
 	const char *backend;
@@ -122,6 +137,7 @@ struct smartio_adapter_info {
 	struct smartio_window windows[SMARTIO_MAX_WINDOWS];
 	enum smartio_dma_ids dma_ids;
 	u64 dma_limit;
+	struct pci_bus *bus;
 };
 
 struct smartio_adapter *

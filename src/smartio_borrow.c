@@ -81,6 +81,9 @@ static int smartio_dma_check(struct smartio_fdev *fdev)
 
 	if (!device_iommu_mapped(backend_dev))
 		return 0;
+	/* On the adapter's own bus the IOMMU takes them as any device there. */
+	if (fdev->adapter->info.bus)
+		return 0;
 	if (fdev->adapter->info.dma_ids == SMARTIO_DMA_ADAPTER_ID) {
 		/* Only VT-d maps through the alias, and only with VMD's code. */
 		if (IS_ENABLED(CONFIG_VMD) && smartio_host_iommu_vtd(backend_dev))

@@ -316,6 +316,8 @@ static void smartio_teardown_fn(struct work_struct *work)
 
 	smartio_fdevs_unregister(&dead);
 	mutex_unlock(&smartio_scan_mutex);
+	if (adapter->info.bus)
+		put_device(&adapter->info.bus->dev);
 	/* A slot interrupt may have kicked the watcher before it was freed. */
 	cancel_delayed_work_sync(&adapter->watch);
 	device_del(&adapter->dev);
@@ -396,6 +398,12 @@ __smartio_adapter_register(struct device *parent,
 	debugfs_create_file_unsafe("scan_config_reads", 0444, adapter->debugfs,
 				   adapter, &smartio_scan_reads_fops);
 
+	/*
+	 * The PCI core may delete the adapter's own bus right after the
+	 * backend's remove, before the teardown gives it its accessors back.
+	 */
+	if (info->bus)
+		get_device(&info->bus->dev);
 	mutex_lock(&smartio_lock);
 	list_add_tail(&adapter->node, &smartio_adapters);
 	mutex_unlock(&smartio_lock);

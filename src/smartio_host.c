@@ -91,7 +91,8 @@ static int smartio_pci_read(struct pci_bus *bus, unsigned int devfn, int where,
 	}
 	ret = smartio_config_read(host->adapter, bus->number, devfn, where,
 				  size, val);
-	if (!ret && where >= PCI_CFG_SPACE_SIZE)
+	/* On the adapter's own bus the requester IDs are real: ATS works. */
+	if (!ret && where >= PCI_CFG_SPACE_SIZE && !host->own_ops)
 		smartio_hide_ext_caps(host->adapter, bus->number, devfn, where,
 				      size, val);
 	return ret;
@@ -109,7 +110,8 @@ static int smartio_pci_write(struct pci_bus *bus, unsigned int devfn,
 				    val);
 }
 
-struct pci_ops smartio_pci_ops = {
+/* Each tree has a copy, in its struct smartio_host. */
+const struct pci_ops smartio_pci_ops = {
 	.read = smartio_pci_read,
 	.write = smartio_pci_write,
 };
@@ -152,14 +154,14 @@ static int smartio_domain_alloc(void)
 }
 
 /**
- * smartio_host_domain() - PCI domain of an adapter's synthetic host bridge
+ * smartio_host_domain() - PCI domain of an adapter's remote tree
  * @adapter: the adapter, with smartio_lock or the rescan lock held
  *
  * Return: the domain number, or -ENODEV if the adapter has no host bridge.
  */
 int smartio_host_domain(struct smartio_adapter *adapter)
 {
-	return adapter->host ? adapter->host->sysdata.domain : -ENODEV;
+	return adapter->host ? adapter->host->domain : -ENODEV;
 }
 
 /*
@@ -285,7 +287,7 @@ bool smartio_host_knows(struct smartio_adapter *adapter, u8 bus, u8 devfn)
 
 	if (!adapter->host)
 		return true;
-	pbus = pci_find_bus(adapter->host->sysdata.domain, bus);
+	pbus = pci_find_bus(adapter->host->domain, bus);
 	if (!pbus)
 		return false;
 	list_for_each_entry(dev, &pbus->devices, bus_list)
@@ -341,14 +343,35 @@ bool smartio_host_iommu_vtd(struct device *dev)
 #endif
 }
 
+/*
+ * A tree on the adapter's own bus (a port's secondary bus): the devices
+ * stay in the platform's PCI domain with their own requester IDs, below
+ * the backend's device. The bus takes our accessors; its windows, the
+ * aperture, are the backend's bridge's and already in the resource tree.
+ */
+static void smartio_host_own(struct smartio_host *host)
+{
+	struct smartio_adapter *adapter = host->adapter;
+
+	host->bus = adapter->info.bus;
+	host->domain = pci_domain_nr(host->bus);
+	adapter->host = host;
+	host->own_ops = pci_bus_set_ops(host->bus, &host->ops);
+	smartio_host_enumerate(adapter);
+	dev_info(&adapter->dev, "PCI domain %04x, on bus %s, remote buses %02x-%02x\n",
+		 host->domain, dev_name(&host->bus->dev),
+		 adapter->info.bus_start, adapter->info.bus_end);
+}
+
 /**
- * smartio_host_create() - create and scan the synthetic host bridge
+ * smartio_host_create() - create and scan the remote tree's PCI bus
  * @adapter: a registered adapter whose info (bus range, aperture) is final
  *
- * Claims the aperture, creates the root bus in a new domain and lets the
- * PCI core enumerate the bridges of the remote tree, keeping the bridge
- * windows the remote side already programmed. The caller holds the rescan
- * lock and smartio_lock.
+ * Claims the aperture, creates the root bus in a new domain (or takes the
+ * adapter's own bus, see &smartio_adapter_info.bus) and lets the PCI core
+ * enumerate the bridges of the remote tree, keeping the bridge windows the
+ * remote side already programmed. The caller holds the rescan lock and
+ * smartio_lock.
  *
  * Return: 0 or a negative errno.
  */
@@ -361,7 +384,7 @@ int smartio_host_create(struct smartio_adapter *adapter)
 	unsigned int i;
 	int ret;
 
-	if (device_iommu_mapped(adapter->backend_dev) &&
+	if (!info->bus && device_iommu_mapped(adapter->backend_dev) &&
 	    !smartio_host_iommu_vtd(adapter->backend_dev)) {
 		dev_err(&adapter->dev, "the IOMMU translating %s would take the remote devices for local ones of PCI domain 0000\n",
 			dev_name(adapter->backend_dev));
@@ -372,15 +395,21 @@ int smartio_host_create(struct smartio_adapter *adapter)
 	if (!host)
 		return -ENOMEM;
 	host->adapter = adapter;
+	host->ops = smartio_pci_ops;
 	host->visible = bitmap_zalloc(SMARTIO_NR_BUSES * 256, GFP_KERNEL);
 	if (!host->visible) {
 		ret = -ENOMEM;
 		goto free_host;
 	}
+	if (info->bus) {
+		smartio_host_own(host);
+		return 0;
+	}
 
 	ret = smartio_domain_alloc();
 	if (ret < 0)
 		goto free_bitmap;
+	host->domain = ret;
 	host->sysdata.domain = ret;
 	host->sysdata.node = dev_to_node(adapter->backend_dev);
 	smartio_host_set_alias(host);
@@ -408,8 +437,7 @@ int smartio_host_create(struct smartio_adapter *adapter)
 
 	adapter->host = host;
 	host->bus = pci_create_root_bus(&adapter->dev, info->bus_start,
-					&smartio_pci_ops, &host->sysdata,
-					&resources);
+					&host->ops, &host->sysdata, &resources);
 	if (!host->bus) {
 		ret = -ENODEV;
 		goto clear_host;
@@ -444,7 +472,7 @@ int smartio_host_create(struct smartio_adapter *adapter)
 	smartio_host_enumerate(adapter);
 
 	dev_info(&adapter->dev, "PCI domain %04x, remote buses %02x-%02x\n",
-		 host->sysdata.domain, info->bus_start, info->bus_end);
+		 host->domain, info->bus_start, info->bus_end);
 	return 0;
 
 clear_host:
@@ -452,7 +480,7 @@ clear_host:
 free_resources:
 	pci_free_resource_list(&resources);
 	smartio_host_release_windows(adapter, i);
-	ida_free(&smartio_domain_ida, host->sysdata.domain);
+	ida_free(&smartio_domain_ida, host->domain);
 	pci_dev_put(host->alias);
 free_bitmap:
 	bitmap_free(host->visible);
@@ -480,31 +508,40 @@ void smartio_host_unlink(struct smartio_adapter *adapter)
 }
 
 /**
- * smartio_host_remove() - tear the synthetic host bridge down
+ * smartio_host_remove() - take the remote tree out of the PCI core
  * @adapter: the adapter
  *
  * Every borrowed device is unbound and removed first; the PCI bus notifier
- * of the core puts them back in the pool. The caller holds the rescan lock
- * and smartio_lock.
+ * of the core puts them back in the pool. A synthetic root bus goes with
+ * them; the adapter's own bus gets its accessors back. The caller holds
+ * the rescan lock and smartio_lock.
  */
 void smartio_host_remove(struct smartio_adapter *adapter)
 {
 	struct smartio_host *host = adapter->host;
 	struct pci_host_bridge *bridge;
+	struct pci_dev *dev, *tmp;
 
 	if (!host)
 		return;
 
-	bridge = to_pci_host_bridge(host->bus->bridge);
 	smartio_host_unlink(adapter);
-	pci_stop_root_bus(host->bus);
-	pci_remove_root_bus(host->bus);
-	/* pci_remove_root_bus() only deletes it; the creator's reference is ours. */
-	pci_free_host_bridge(bridge);
+	if (host->own_ops) {
+		list_for_each_entry_safe_reverse(dev, tmp, &host->bus->devices,
+						 bus_list)
+			pci_stop_and_remove_bus_device(dev);
+		pci_bus_set_ops(host->bus, host->own_ops);
+	} else {
+		bridge = to_pci_host_bridge(host->bus->bridge);
+		pci_stop_root_bus(host->bus);
+		pci_remove_root_bus(host->bus);
+		/* It only deletes it; the creator's reference is ours. */
+		pci_free_host_bridge(bridge);
+		smartio_host_release_windows(adapter, adapter->info.nr_windows);
+		ida_free(&smartio_domain_ida, host->domain);
+	}
 
 	adapter->host = NULL;
-	smartio_host_release_windows(adapter, adapter->info.nr_windows);
-	ida_free(&smartio_domain_ida, host->sysdata.domain);
 	pci_dev_put(host->alias);
 	bitmap_free(host->visible);
 	kfree(host);
@@ -562,7 +599,7 @@ struct pci_dev *smartio_host_attach(struct smartio_adapter *adapter,
 
 	if (!host)
 		return ERR_PTR(-ENODEV);
-	pbus = pci_find_bus(host->sysdata.domain, bus);
+	pbus = pci_find_bus(host->domain, bus);
 	if (!pbus)
 		return ERR_PTR(-ENODEV);
 

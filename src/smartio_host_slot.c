@@ -74,8 +74,7 @@ bool smartio_host_slot_add(struct smartio_adapter *adapter, u8 bus, u8 devfn)
 
 	if (!adapter->host)
 		return false;
-	port = pci_get_domain_bus_and_slot(adapter->host->sysdata.domain, bus,
-					   devfn);
+	port = pci_get_domain_bus_and_slot(adapter->host->domain, bus, devfn);
 	if (!port)
 		return false;
 	sec = port->subordinate;
@@ -127,8 +126,7 @@ void smartio_host_slot_remove(struct smartio_adapter *adapter, u8 bus,
 
 	if (!adapter->host)
 		return;
-	port = pci_get_domain_bus_and_slot(adapter->host->sysdata.domain, bus,
-					   devfn);
+	port = pci_get_domain_bus_and_slot(adapter->host->domain, bus, devfn);
 	if (!port)
 		return;
 	if (port->subordinate)
@@ -194,8 +192,8 @@ void smartio_host_pci_event(struct pci_dev *pdev, unsigned long action)
 	struct smartio_adapter *adapter;
 	struct smartio_host *host;
 
-	/* Child buses inherit the ops of the root bus. */
-	if (pdev->bus->ops != &smartio_pci_ops)
+	/* Child buses inherit the ops of the tree's bus. */
+	if (!smartio_host_bus(pdev->bus))
 		return;
 	host = smartio_bus_to_host(pdev->bus);
 	adapter = host->adapter;

@@ -101,18 +101,20 @@ static bool smartio_subtree_idle(struct pci_bus *bus, struct pci_dev *pdev)
 /*
  * The lowest bridge above @bus whose window spans a BAR of @size and
  * @flags and whose whole subtree is idle: re-sizing the windows below it
- * can make room for the BAR. The bridge on the root bus is the highest
- * candidate; its windows are the aperture and stay as they are.
+ * can make room for the BAR. The bridge whose windows are the aperture is
+ * the highest candidate, and its windows stay as they are: the one on a
+ * synthetic root bus, or the backend's own bridge above its own bus.
  */
 static struct pci_dev *smartio_grow_target(struct pci_bus *bus,
 					   struct pci_dev *pdev, u64 size,
 					   unsigned long flags)
 {
+	struct pci_dev *top = smartio_bus_to_host(bus)->bus->self;
 	struct pci_dev *bridge = bus->self;
 	struct pci_dev *up;
 	int i;
 
-	while (bridge && !pci_is_root_bus(bridge->bus)) {
+	while (bridge && bridge != top && !pci_is_root_bus(bridge->bus)) {
 		up = bridge->bus->self;
 		if (!up || !smartio_subtree_idle(up->subordinate, pdev))
 			return NULL;
@@ -267,7 +269,7 @@ bool smartio_host_bar_fits(struct smartio_adapter *adapter, u8 bus, u64 size,
 
 	if (!host || !size || !(flags & IORESOURCE_MEM))
 		return false;
-	pbus = pci_find_bus(host->sysdata.domain, bus);
+	pbus = pci_find_bus(host->domain, bus);
 	if (!pbus)
 		return false;
 	pci_bus_for_each_resource(pbus, win, i) {

@@ -16,12 +16,18 @@
  *
  * Adopting removes the OS's devices below the port (their drivers flush
  * first) and hides the port's secondary bus from the PCI core: its config
- * accessors answer "no device" to the PCI core, so a rescan or a sibling's
- * hot-add finds nothing there; smartio reaches the tree through the
- * accessors the platform gave that bus. The port's memory windows, as
- * assigned, are the aperture. Unbinding hands the port back: the devices
- * borrowed through it are returned, the bus is visible again, the PCI core
- * enumerates it, and pcieport takes the port again.
+ * accessors answer "no device" to the PCI core until the smartio core
+ * installs its own, which show the remote bridges and the borrowed devices
+ * only, so a rescan or a sibling's hot-add finds nothing else there;
+ * smartio reaches the tree through the accessors the platform gave that
+ * bus. The devices stay on the port's own bus, in the machine's PCI
+ * domain, with the requester IDs they have on the wire: the IOMMU and its
+ * interrupt remapping cover a borrowed device as any other below the
+ * port, and power management orders it below the port. The
+ * port's memory windows, as assigned, are the aperture. Unbinding hands
+ * the port back: the devices borrowed through it are returned, the bus is
+ * visible again, the PCI core enumerates it, and pcieport takes the port
+ * again.
  */
 
 #include <linux/delay.h>
@@ -522,6 +528,7 @@ static int smartio_port_probe(struct pci_dev *pdev,
 	info.bus_start = pdev->subordinate->busn_res.start;
 	info.bus_end = pdev->subordinate->busn_res.end;
 	info.dma_ids = SMARTIO_DMA_OWN_IDS;
+	info.bus = pdev->subordinate;
 	smartio_port_windows(pdev, &info);
 	if (!info.nr_windows) {
 		pci_err(pdev, "smartio_port: cannot adopt: it has no memory window\n");

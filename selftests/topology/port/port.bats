@@ -95,17 +95,25 @@ setup_file() {
 	[[ "$output" != *"0000:03:00.0"* ]]
 	[[ "$output" != *"0000:04:00.0"* ]]
 	[[ "$output" == *"0000:0a:00.0 Non-Volatile"* ]]
-	[[ "$output" == *"adapter0: port domain 10000 buses 01-09 aperture "*" link up"* ]]
+	[[ "$output" == *"adapter0: port domain 0000 buses 01-09 aperture "*" link up"* ]]
 	run gexec "$FNS; b=\$(ser_blk native0) && readlink -f /sys/block/\${b#/dev/} && dd if=\$b of=/dev/null bs=4k count=16 2>&1"
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "$native" ]
 }
 
 @test "a rescan, of the bus or of the port, brings nothing back below the adopted port" {
-	run gexec "echo 1 > /sys/bus/pci/rescan; echo 1 > /sys/bus/pci/devices/$PORT/rescan; sleep 1
-		lspci -D | grep -c '^0000:0[1-9]:'; readlink /sys/bus/pci/devices/$PORT/driver"
-	[ "${lines[0]}" -eq 0 ]
-	[[ "${lines[1]}" == */smartio_port ]]
+	# Below the port the PCI core sees the chassis's bridges, which smartio
+	# presents, and no endpoint until one is borrowed.
+	run gexec "lspci -D | grep '^0000:0[1-9]:'; echo 1 > /sys/bus/pci/rescan; echo 1 > /sys/bus/pci/devices/$PORT/rescan; sleep 1
+		lspci -D | grep '^0000:0[1-9]:'; readlink /sys/bus/pci/devices/$PORT/driver"
+	echo "$output"
+	[ "${#lines[@]}" -ge 3 ]
+	[ $(( ${#lines[@]} % 2 )) -eq 1 ]
+	n=$(( (${#lines[@]} - 1) / 2 ))
+	[ "${lines[*]:0:n}" = "${lines[*]:n:n}" ]
+	[[ "${lines[*]:0:n}" != *Non-Volatile* && "${lines[*]:0:n}" != *Ethernet* ]]
+	[[ "${lines[0]}" == "0000:01:00.0 PCI bridge"* ]]
+	[[ "${lines[-1]}" == */smartio_port ]]
 }
 
 @test "scan puts the chassis in the pool; the borrowed NVMe has the data written natively; the e1000e borrows" {
@@ -125,13 +133,29 @@ setup_file() {
 	[[ "$output" == *"net: eth"* ]]
 }
 
+@test "system sleep resumes the adopted port before the borrowed NVMe below it, which reads on (s2idle, pm_test=devices)" {
+	gexec 'grep -qw freeze /sys/power/state && test -e /sys/power/pm_test && test -e /sys/power/pm_print_times' ||
+		skip "this kernel has no s2idle, pm_test or pm_print_times"
+	run gexec "$FNS; f=\$(nvme_fdid) && a=\$(basename \$(readlink /sys/bus/smartio/devices/\$f/pci_dev)) && echo \$a &&
+		echo 1 > /sys/power/pm_print_times && echo devices > /sys/power/pm_test && echo freeze > /sys/power/state; rc=\$?
+		echo none > /sys/power/pm_test; echo 0 > /sys/power/pm_print_times
+		b=\$(wait_blk \$f) && echo 3 > /proc/sys/vm/drop_caches && dd if=\$b bs=512 count=1 2>/dev/null | head -c 19; echo
+		dmesg | grep -E \"($PORT: (PM: )?pci_pm_resume\\+.* returned|\$a: (PM: )?calling pci_pm_resume\\+)\" | tail -n 2; exit \$rc"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[1]}" = smartio-port-borrow ]
+	# The NVMe is the port's descendant: its resume waits for the port's.
+	[[ "${lines[2]}" == *"$PORT: "*"pci_pm_resume+"*" returned 0 "* ]]
+	[[ "${lines[3]}" == *"${lines[0]}: "*"calling pci_pm_resume+"*", parent: 0000:02:0"* ]]
+}
+
 @test "an NVMe hot-added into the chassis's empty slot joins the pool and borrows" {
 	qmp_ok '{"execute":"blockdev-add","arguments":{"driver":"null-co","node-name":"hotport","size":67108864}}'
 	qmp_ok '{"execute":"device_add","arguments":{"driver":"nvme","id":"hotport","serial":"hotport","drive":"hotport","bus":"dn2"}}'
 	run gexec "$FNS; for i in \$(seq 300); do smartio_tool list | grep -q '^5000:' && break; sleep 0.1; done
 		smartio_tool borrow 5000 && ser_blk hotport && smartio_tool return 5000"
 	[ "$status" -eq 0 ]
-	[[ "$output" == *"pci_dev: 10000:05:00.0"* ]]
+	[[ "$output" == *"pci_dev: 0000:05:00.0"* ]]
 	qmp_unplug hotport
 	qmp_ok '{"execute":"blockdev-del","arguments":{"node-name":"hotport"}}'
 	run gexec 'for i in $(seq 300); do smartio_tool list | grep -q "^5000:" || break; sleep 0.1; done; smartio_tool list'

@@ -199,6 +199,29 @@ setup_file() {
 	[ "$status" -eq 0 ]
 }
 
+@test "adopt, borrow, read, return and release through sysfs alone ${SMARTIO_PORT_RAW_CYCLES:-5} times in a row" {
+	# The kernel's path without the tool's waits: the debug kernel runs
+	# 50 of these (check.sh), about 13 s each there.
+	GX_TIMEOUT=$((${SMARTIO_PORT_RAW_CYCLES:-5} * 60)) run gx "S=/sys/bus/smartio P=$PORT
+		for i in \$(seq ${SMARTIO_PORT_RAW_CYCLES:-5}); do
+			echo smartio_port > /sys/bus/pci/devices/\$P/driver_override &&
+			echo \$P > /sys/bus/pci/drivers/pcieport/unbind &&
+			echo \$P > /sys/bus/pci/drivers/smartio_port/bind && echo 1 > \$S/scan || { echo cycle \$i: adopt failed; exit 1; }
+			f=; for d in \$S/devices/[0-9]*; do [ \"\$(cat \$d/class)\" = 0x010802 ] && f=\${d##*/}; done
+			[ -n \"\$f\" ] && echo 1 > \$S/devices/\$f/borrow || { echo cycle \$i: borrow failed; exit 1; }
+			b=; for j in \$(seq 300); do for d in \$S/devices/\$f/pci_dev/nvme/nvme*/nvme*n[0-9]*; do
+				[ -e \"\$d\" ] && [ -b \"/dev/\${d##*/}\" ] && { b=/dev/\${d##*/}; break 2; }; done; sleep 0.1; done
+			for j in \$(seq 50); do [ -n \"\$b\" ] && [ \"\$(dd if=\$b bs=512 count=1 2>/dev/null | head -c 19)\" = smartio-port-borrow ] && break; sleep 0.1; done
+			[ \$j -lt 50 ] || { echo cycle \$i: no data on \$b; exit 1; }
+			echo 1 > \$S/devices/\$f/return && echo \$P > /sys/bus/pci/drivers/smartio_port/unbind || { echo cycle \$i: release failed; exit 1; }
+			for j in \$(seq 300); do case \$(readlink /sys/bus/pci/devices/\$P/driver) in *pcieport) break;; esac; sleep 0.1; done
+			[ \$j -lt 300 ] || { echo cycle \$i: pcieport did not take the port back; exit 1; }
+		done; echo \$i cycles"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[-1]}" = "${SMARTIO_PORT_RAW_CYCLES:-5} cycles" ]
+}
+
 @test "the adopted port's own slot: powered, and a card added to it joins the pool by the port's interrupt, not a poll" {
 	run gexec "smartio_tool adopt 0000:00:06.0 && dmesg | grep '0000:00:06.0: smartio_port: adopted'"
 	[ "$status" -eq 0 ]

@@ -520,16 +520,13 @@ void smartio_host_remove(struct smartio_adapter *adapter)
 {
 	struct smartio_host *host = adapter->host;
 	struct pci_host_bridge *bridge;
-	struct pci_dev *dev, *tmp;
 
 	if (!host)
 		return;
 
 	smartio_host_unlink(adapter);
 	if (host->own_ops) {
-		list_for_each_entry_safe_reverse(dev, tmp, &host->bus->devices,
-						 bus_list)
-			pci_stop_and_remove_bus_device(dev);
+		smartio_host_forget(adapter);
 		pci_bus_set_ops(host->bus, host->own_ops);
 	} else {
 		bridge = to_pci_host_bridge(host->bus->bridge);

@@ -24,7 +24,7 @@ busybox-static bash bats pciutils udev systemd man-db nvme-cli e2fsprogs fio spa
 linux-source-6.1 linux-headers-amd64 linux-headers-6.12-amd64
 flex bison bc libelf-dev libssl-dev dmsetup mdadm psmisc fdisk
 procps mandoc bsdextrautils bash-completion debhelper dh-dkms dkms lintian devscripts dpkg-dev
-strace jq"
+strace jq acpica-tools"
 	[ "$profile" = bench ] && PKGS="$PKGS gnuplot-nox"
 fi
 

@@ -4,7 +4,8 @@
 # Host-side, "port" topology: the port backend on an ordinary machine. The
 # guest boots with ACPI and native pciehp and enumerates everything; root
 # port 00:04.0 holds the "chassis" (a switch with an NVMe, an e1000e and an
-# empty hot-plug slot dn2), root port 00:05.0 a native NVMe. smartio_tool
+# empty hot-plug slot dn2), root port 00:05.0 a native NVMe, 00:06.0 is an
+# empty slot and 00:07.0 an empty external-facing port. smartio_tool
 # adopt/release hand the chassis port to smartio_port and back.
 
 load ../../host/helpers
@@ -51,6 +52,19 @@ setup_file() {
 	[ "${lines[1]}" = "(null)" ]
 	[ "${lines[2]}" -eq 3 ]
 	[ "${lines[3]}" -eq 6 ]
+}
+
+@test "adopt refuses an external-facing root port (firmware's ExternalFacingPort); pcieport and pciehp keep it" {
+	run gexec 'smartio_tool adopt 0000:00:07.0'
+	[ "$status" -eq 1 ]
+	[ "$output" = "smartio_tool: adopt 0000:00:07.0: it is external-facing or untrusted (Thunderbolt/USB4)" ]
+	run gexec 'readlink /sys/bus/pci/devices/0000:00:07.0/driver; cat /sys/bus/pci/devices/0000:00:07.0/driver_override
+		ls /sys/bus/smartio/devices | grep -c adapter; dmesg | grep -c "0000:00:07.0: smartio_port: cannot adopt: it is external-facing"'
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == */pcieport ]]
+	[ "${lines[1]}" = "(null)" ]
+	[ "${lines[2]}" -eq 0 ]
+	[ "${lines[3]}" -eq 1 ]
 }
 
 @test "adopt refuses what pcieport does not drive, and the kernel refuses a function that is no PCIe port" {

@@ -16,7 +16,7 @@ metas="linux-image-amd64 linux-image-6.12-amd64"
 if [ "$profile" = demo ]; then
 	PKGS="build-essential kmod cpio gzip xz-utils python3 qemu-system-x86
 busybox-static bash pciutils nvme-cli e2fsprogs fdisk util-linux procps
-linux-headers-amd64"
+psmisc linux-headers-amd64"
 	metas="linux-image-amd64"
 else
 	PKGS="build-essential kmod cpio gzip xz-utils python3 socat qemu-system-x86

@@ -5,7 +5,7 @@
 #
 # A small guest root: busybox, bash, bats, lspci/setpci with pci.ids, nvme,
 # mkfs.ext4, fio, dmsetup, mdadm, sfdisk, flock, pgrep/pkill (busybox-static
-# has neither), udevadm (to test udev rules; no udevd runs), jq (the tool's
+# has neither), lsblk and fuser (the tool's in-use check), udevadm (to test udev rules; no udevd runs), jq (the tool's
 # --json) and their
 # libraries, smartio's example udev rule as /smartio/90-smartio.rules, the nvme, ext4,
 # device-mapper and md raid1 modules of KVER, and virtio_gpu and bochs for
@@ -43,7 +43,7 @@ copy_bin() {
 }
 for bin in /bin/bash /usr/bin/lspci /usr/bin/setpci /usr/sbin/nvme \
 	   /usr/sbin/mkfs.ext4 /usr/sbin/e2fsck /usr/sbin/sfdisk /usr/bin/flock \
-	   /usr/bin/pgrep /usr/bin/pkill; do
+	   /usr/bin/pgrep /usr/bin/pkill /usr/bin/lsblk /usr/bin/fuser; do
 	copy_bin "$bin"
 done
 # What only the tests use: "deps.sh demo" does not install it.

@@ -29,10 +29,10 @@ setup() {
 	SYS=$FAKE/sys
 	BUS=$SYS/bus/smartio
 	DEVS=$BUS/devices
-	export SMARTIO_SYSFS=$SYS SMARTIO_PROC=$FAKE/proc SMARTIO_PCI_IDS=$FAKE/pci.ids
+	export SMARTIO_SYSFS=$SYS SMARTIO_PCI_IDS=$FAKE/pci.ids
 	# A borrow does not wait for a driver unless a test asks for it.
 	export SMARTIO_BORROW_WAIT=0
-	mkdir -p "$DEVS" "$FAKE/proc" "$SYS/devices/platform/smartio"
+	mkdir -p "$DEVS" "$SYS/devices/platform/smartio"
 	echo 0 > "$BUS/autoborrow_transparent"
 	: > "$BUS/autoborrow_policy"
 	: > "$BUS/scan"
@@ -65,14 +65,6 @@ setup() {
 	mkdir -p "$DISK/holders" "$DISK/nvme1n1p1/holders" "$DISK/nvme1n1p2/holders"
 	ln -s ../../../pci10000:80/10000:80:00.0/10000:84:00.0 \
 		"$SYS/devices/platform/smartio/84000/pci_dev"
-
-	cat > "$FAKE/proc/mounts" <<-EOF
-	/dev/sda1 / ext4 rw,relatime 0 0
-	proc /proc proc rw 0 0
-	tmpfs /tmp tmpfs rw 0 0
-	/dev/nvme1n11 /mnt/other ext4 rw 0 0
-	EOF
-	printf 'Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n' > "$FAKE/proc/swaps"
 
 	cat > "$FAKE/pci.ids" <<-EOF
 	# a few lines in the format of pci.ids
@@ -131,34 +123,17 @@ mknode() {	# mknode DIR MAJOR:MINOR: a device with a node in /dev
 	printf 'MAJOR=%s\nMINOR=%s\nDEVNAME=%s\n' "${2%:*}" "${2#*:}" "${1##*/}" > "$1/uevent"
 }
 
-# mkholder HOLDER [DMNAME] BLOCKDIR...: a virtual block device (dm-0, md0)
-# stacked on the block devices BLOCKDIR, as holders/ links in sysfs.
-mkholder() {
-	local h=$SYS/devices/virtual/block/$1 b
-	HOLDERS=$((${HOLDERS:-0} + 1))
-	mknode "$h" "252:$HOLDERS"
-	mkdir -p "$h/holders"
-	if [ "$2" != "-" ]; then
-		mkdir -p "$h/dm"
-		echo "$2" > "$h/dm/name"
-	fi
-	shift 2
-	for b in "$@"; do
-		mkdir -p "$b/holders"
-		ln -s "$h" "$b/holders/${h##*/}"
-	done
-}
-
-# mkopen PID COMM PATH...: a process with file descriptors 3... open on PATH...
-mkopen() {
-	local d=$SMARTIO_PROC/$1 fd=3 p
-	mkdir -p "$d/fd"
-	echo "$2" > "$d/comm"
-	shift 2
-	for p in "$@"; do
-		ln -s "$p" "$d/fd/$fd"
-		fd=$((fd + 1))
-	done
+# stub_users: lsblk and fuser as the in-use check runs them, from files:
+# lsblk prints $FAKE/lsblk.out, fuser the pids in $FAKE/fuser/<node with
+# "/" as "_">; each logs its arguments to $FAKE/<name>.args.
+stub_users() {
+	mkdir -p "$FAKE/bin" "$FAKE/fuser"
+	printf '#!/bin/sh\necho "$*" >> %s/lsblk.args\ncat %s/lsblk.out 2>/dev/null\n' \
+		"$FAKE" "$FAKE" > "$FAKE/bin/lsblk"
+	printf '#!/bin/bash\necho "$*" >> %s/fuser.args\nfor f; do cat "%s/fuser/${f//\\//_}" 2>/dev/null; done\n' \
+		"$FAKE" "$FAKE" > "$FAKE/bin/fuser"
+	chmod +x "$FAKE/bin/lsblk" "$FAKE/bin/fuser"
+	export PATH=$FAKE/bin:$PATH
 }
 
 # mkmpath: NVMe multipath. Borrowed 85000 and 86000 are controllers nvme2
@@ -798,133 +773,71 @@ block: nvme2n1" ]
 	assert_error "return 84000: permission denied (are you root?)"
 }
 
-@test "return is refused while a partition is mounted" {
-	echo '/dev/nvme1n1p1 /mnt/data ext4 rw 0 0' >> "$SMARTIO_PROC/mounts"
-	run --separate-stderr "$TOOL" return 84000
-	assert_error "return 84000: /dev/nvme1n1p1 is mounted on /mnt/data; unmount first or use --force"
-	[ ! -s "$DEVS/84000/return" ]
-}
-
-@test "return is refused while the disk, a holder or a swap uses it" {
-	printf '%s\n' '/dev/nvme1n1 /mnt/my\040disk ext4 rw 0 0' >> "$SMARTIO_PROC/mounts"
-	run --separate-stderr "$TOOL" return 0x84000
-	assert_error "return 84000: /dev/nvme1n1 is mounted on /mnt/my disk; unmount first or use --force"
-
-	sed -i '$d' "$SMARTIO_PROC/mounts"
-	mkholder dm-0 vg-data "$DISK"
-	echo '/dev/dm-0 /srv xfs rw 0 0' >> "$SMARTIO_PROC/mounts"
-	printf '/dev/nvme1n1p2\tpartition\t1048572\t0\t-2\n' >> "$SMARTIO_PROC/swaps"
-	run --separate-stderr "$TOOL" return 84000
-	assert_error "return 84000: /dev/dm-0 is mounted on /srv, /dev/nvme1n1p2 is used as swap, /dev/nvme1n1 is held by /dev/dm-0 (vg-data); unmount, swapoff and remove the holders first or use --force"
-	[ ! -s "$DEVS/84000/return" ]
-}
-
-@test "return is refused while a multipath disk with a path through it is mounted" {
-	mkmpath
-	echo '/dev/nvme3n1 /mnt/mp ext4 rw 0 0' >> "$SMARTIO_PROC/mounts"
-	# The other controller's path remains, and still the return is refused.
-	run --separate-stderr "$TOOL" return 85000
-	assert_error "return 85000: /dev/nvme3n1 is mounted on /mnt/mp; unmount first or use --force"
-	run --separate-stderr "$TOOL" return 86000
-	assert_error "return 86000: /dev/nvme3n1 is mounted on /mnt/mp; unmount first or use --force"
-	[ ! -s "$DEVS/85000/return" ]
-	[ ! -s "$DEVS/86000/return" ]
-	# Its partition, the same.
-	sed -i '$d' "$SMARTIO_PROC/mounts"
-	echo '/dev/nvme3n1p1 /mnt/p1 ext4 rw 0 0' >> "$SMARTIO_PROC/mounts"
-	run --separate-stderr "$TOOL" return 85000
-	assert_error "return 85000: /dev/nvme3n1p1 is mounted on /mnt/p1; unmount first or use --force"
-	# Not the business of an unrelated controller.
+@test "the in-use check asks lsblk about the disks and fuser about every node, multipath heads too" {
+	stub_users
 	run "$TOOL" return 84000
 	[ "$status" -eq 0 ]
 	[ "$(cat "$DEVS/84000/return")" = 1 ]
-}
-
-@test "a multipath disk without a path through a controller does not stop its return" {
+	# lsblk gets the disk and its partitions (in find's order), fuser
+	# each lsblk line's nodes and the character devices.
+	[ "$(tr ' ' '\n' < "$FAKE/lsblk.args" | grep ^/dev/ | sort | tr '\n' ' ')" = "/dev/nvme1n1 /dev/nvme1n1p1 /dev/nvme1n1p2 " ]
+	[ "$(tr ' ' '\n' < "$FAKE/fuser.args" | sort -u | tr '\n' ' ')" = "/dev/ng1n1 /dev/nvme1 " ]
 	mkmpath
-	echo '/dev/nvme3n2 /mnt/ns2 ext4 rw 0 0' >> "$SMARTIO_PROC/mounts"
-	mkopen 300 nvme /dev/ng3n2
-	run --separate-stderr "$TOOL" return 86000
-	assert_error "return 86000: /dev/nvme3n2 is mounted on /mnt/ns2, /dev/ng3n2 is open in process 300 (nvme); unmount and stop the processes first or use --force"
-	run --separate-stderr "$TOOL" return 85000
+	rm "$FAKE/lsblk.args" "$FAKE/fuser.args"
+	run "$TOOL" return 85000
 	[ "$status" -eq 0 ]
-	[ -z "$output$stderr" ]
-	[ "$(cat "$DEVS/85000/return")" = 1 ]
+	# Controller nvme2's path nvme3c2n1 leads to head nvme3n1 and ng3n1.
+	[ "$(tr ' ' '\n' < "$FAKE/lsblk.args" | grep ^/dev/ | sort | tr '\n' ' ')" = "/dev/nvme3n1 " ]
+	[ "$(tr ' ' '\n' < "$FAKE/fuser.args" | sort -u | tr '\n' ' ')" = "/dev/ng3n1 /dev/nvme2 " ]
+	# Not nvme3n2: no path of it through nvme2.
+	! grep -q nvme3n2 "$FAKE/lsblk.args" "$FAKE/fuser.args"
 }
 
-@test "return is refused while a multipath disk's holder or generic device is in use" {
-	mkmpath
-	mkholder md0 - "$MPHEAD/nvme3n1p1"
-	mkopen 301 nvme /dev/ng3n1
-	run --separate-stderr "$TOOL" return 85000
-	assert_error "return 85000: /dev/nvme3n1p1 is held by /dev/md0, /dev/ng3n1 is open in process 301 (nvme); remove the holders and stop the processes first or use --force"
-}
-
-@test "return is refused while a device-mapper holder, or one stacked on it, is mounted" {
-	mkholder dm-0 fast "$DISK/nvme1n1p1"
-	echo '/dev/dm-0 /srv ext4 rw 0 0' >> "$SMARTIO_PROC/mounts"
+@test "return is refused while lsblk shows a mount, swap or holder: one line, each use, what to do" {
+	stub_users
+	# As lsblk -nrp -o KNAME,NAME,TYPE,PKNAME,MOUNTPOINT prints them, for
+	# the disk and its partitions: what is below a partition is listed
+	# under the disk again, and md0, on both partitions, below each.
+	cat > "$FAKE/lsblk.out" <<-'EOF'
+	/dev/nvme1n1 /dev/nvme1n1 disk  
+	/dev/nvme1n1p1 /dev/nvme1n1p1 part /dev/nvme1n1 /mnt/my\x20disk
+	/dev/md0 /dev/md0 raid1 /dev/nvme1n1p1 /data
+	/dev/nvme1n1p2 /dev/nvme1n1p2 part /dev/nvme1n1 
+	/dev/dm-0 /dev/mapper/vg-data lvm /dev/nvme1n1p2 /srv
+	/dev/dm-1 /dev/mapper/vg-swap lvm /dev/dm-0 [SWAP]
+	/dev/md0 /dev/md0 raid1 /dev/nvme1n1p2 /data
+	/dev/nvme1n1p1 /dev/nvme1n1p1 part /dev/nvme1n1 /mnt/my\x20disk
+	/dev/md0 /dev/md0 raid1 /dev/nvme1n1p1 /data
+	EOF
 	run --separate-stderr "$TOOL" return 84000
-	assert_error "return 84000: /dev/dm-0 is mounted on /srv, /dev/nvme1n1p1 is held by /dev/dm-0 (fast); unmount and remove the holders first or use --force"
-
-	# dm-1 (an LVM volume, say) on dm-0, md0 on both partitions.
-	sed -i '$d' "$SMARTIO_PROC/mounts"
-	mkholder dm-1 vg-lv "$SYS/devices/virtual/block/dm-0"
-	mkholder md0 - "$DISK/nvme1n1p1" "$DISK/nvme1n1p2"
-	echo '/dev/dm-1 /home ext4 rw 0 0' >> "$SMARTIO_PROC/mounts"
-	run --separate-stderr "$TOOL" return 84000
-	assert_error "return 84000: /dev/dm-1 is mounted on /home, /dev/nvme1n1p1 is held by /dev/dm-0 (fast), /dev/nvme1n1p1 is held by /dev/md0, /dev/nvme1n1p2 is held by /dev/md0, /dev/dm-0 is held by /dev/dm-1 (vg-lv); unmount and remove the holders first or use --force"
+	assert_error "return 84000: /dev/nvme1n1p1 is mounted on /mnt/my disk, /dev/md0 is mounted on /data, /dev/mapper/vg-data is mounted on /srv, /dev/mapper/vg-swap is used as swap, /dev/nvme1n1p1 is held by /dev/md0, /dev/nvme1n1p2 is held by /dev/dm-0 (vg-data), /dev/dm-0 is held by /dev/dm-1 (vg-swap), /dev/nvme1n1p2 is held by /dev/md0; unmount, swapoff and remove the holders first or use --force"
+	# fuser is asked once a device.
+	[ "$(grep -c /dev/md0 "$FAKE/fuser.args")" -eq 1 ]
 	[ ! -s "$DEVS/84000/return" ]
-}
-
-@test "return is refused while a holder exists, mounted or not, and names who has it open" {
-	mkholder dm-0 vg-data "$DISK"
-	run --separate-stderr "$TOOL" return 84000
-	assert_error "return 84000: /dev/nvme1n1 is held by /dev/dm-0 (vg-data); remove the holders first or use --force"
-	mkopen 4242 cat /dev/dm-0
-	run --separate-stderr "$TOOL" return 84000
-	assert_error "return 84000: /dev/nvme1n1 is held by /dev/dm-0 (vg-data), /dev/dm-0 is open in process 4242 (cat); remove the holders and stop the processes first or use --force"
-	[ ! -s "$DEVS/84000/return" ]
-}
-
-@test "return is refused while a partition or a holder is used as swap" {
-	printf '/dev/nvme1n1p2\tpartition\t1048572\t0\t-2\n' >> "$SMARTIO_PROC/swaps"
+	printf '/dev/nvme1n1p2 /dev/nvme1n1p2 part /dev/nvme1n1 [SWAP]\n' > "$FAKE/lsblk.out"
 	run --separate-stderr "$TOOL" return 84000
 	assert_error "return 84000: /dev/nvme1n1p2 is used as swap; swapoff first or use --force"
-	: > "$SMARTIO_PROC/swaps"
-	mkholder dm-3 swap "$DISK/nvme1n1p2"
-	printf '/dev/dm-3\tpartition\t1048572\t0\t-2\n' >> "$SMARTIO_PROC/swaps"
+}
+
+@test "return is refused while fuser finds a process on one of its nodes, named as the kernel names it" {
+	stub_users
+	sleep 100 & local pid=$!
+	printf '/dev/dm-0 /dev/mapper/fast dm /dev/nvme1n1p1 \n' > "$FAKE/lsblk.out"
+	# Opened as /dev/mapper/fast, a node of its own: named dm-0.
+	echo " $pid" > "$FAKE/fuser/_dev_mapper_fast"
+	echo " $pid" > "$FAKE/fuser/_dev_nvme1"
 	run --separate-stderr "$TOOL" return 84000
-	assert_error "return 84000: /dev/dm-3 is used as swap, /dev/nvme1n1p2 is held by /dev/dm-3 (swap); swapoff and remove the holders first or use --force"
+	kill $pid
+	assert_error "return 84000: /dev/nvme1n1p1 is held by /dev/dm-0 (fast), /dev/dm-0 is open in process $pid (sleep), /dev/nvme1 is open in process $pid (sleep); remove the holders and stop the processes first or use --force"
 	[ ! -s "$DEVS/84000/return" ]
 }
 
-@test "return is refused while a process holds one of its devices open, as fuser sees it" {
-	mkopen 77 sleep /dev/nvme1
-	mkopen 78 nvme /dev/ng1n1 /dev/ng1n1 /dev/null
-	mkopen 79 fio /dev/nvme0n1 /dev/nvme1n11 'socket:[1234]' /dev/pts/0
-	mkopen 80 dd /dev/nvme1n1p1
+@test "return --force (or -f) returns a device whatever uses it, without asking lsblk or fuser" {
+	stub_users
+	printf '/dev/nvme1n1p1 /dev/nvme1n1p1 part /dev/nvme1n1 /mnt\n' > "$FAKE/lsblk.out"
 	run --separate-stderr "$TOOL" return 84000
-	assert_error "return 84000: /dev/nvme1 is open in process 77 (sleep), /dev/ng1n1 is open in process 78 (nvme), /dev/nvme1n1p1 is open in process 80 (dd); stop the processes first or use --force"
-	[ ! -s "$DEVS/84000/return" ]
-	rm -r "${SMARTIO_PROC:?}"/77 "$SMARTIO_PROC"/78 "$SMARTIO_PROC"/80
-	run "$TOOL" return 84000
-	[ "$status" -eq 0 ]
-	[ "$(cat "$DEVS/84000/return")" = 1 ]
-}
-
-@test "return ignores mounts of other devices, and of an available device" {
-	# /dev/nvme1n11 is mounted (setup); it is not nvme1n1.
-	echo '/dev/nvme0n1 /mnt ext4 rw 0 0' >> "$SMARTIO_PROC/mounts"
-	run "$TOOL" return 84000
-	[ "$status" -eq 0 ]
-	[ "$(cat "$DEVS/84000/return")" = 1 ]
-	run "$TOOL" return --strict 83000
-	[ "$status" -eq 0 ]
-	[ "$(cat "$DEVS/83000/return")" = 1 ]
-}
-
-@test "return --force (or -f) returns a mounted device" {
-	echo '/dev/nvme1n1p1 /mnt ext4 rw 0 0' >> "$SMARTIO_PROC/mounts"
+	[ "$status" -eq 1 ]
+	rm "$FAKE/lsblk.args" "$FAKE/fuser.args"
 	run --separate-stderr "$TOOL" return --force 84000
 	[ "$status" -eq 0 ]
 	[ -z "$output$stderr" ]
@@ -937,38 +850,21 @@ block: nvme2n1" ]
 	run "$TOOL" return -f 84000
 	[ "$status" -eq 0 ]
 	[ "$(cat "$DEVS/84000/return")" = 1 ]
+	[ ! -e "$FAKE/lsblk.args" ] && [ ! -e "$FAKE/fuser.args" ]
 }
 
-@test "a process is found by the device number of a node outside /dev too" {
-	mkdir "$FAKE/nodes"
-	mknod "$FAKE/nodes/disk" b 259 2 2>/dev/null &&
-		mknod "$FAKE/nodes/ctrl" c 246 1 2>/dev/null &&
-		mknod "$FAKE/nodes/ctrl-as-block" b 246 1 2>/dev/null ||
-		skip "cannot make device nodes here"
-	mkopen 90 fio "$FAKE/nodes/disk"
-	mkopen 91 nvme "$FAKE/nodes/ctrl" "$FAKE/nodes/ctrl-as-block"
-	run --separate-stderr "$TOOL" return 84000
-	assert_error "return 84000: /dev/nvme1n1p1 is open in process 90 (fio), /dev/nvme1 is open in process 91 (nvme); stop the processes first or use --force"
-}
-
-@test "return --force returns a device whatever uses it" {
-	mkmpath
-	mkholder dm-0 vg-data "$DISK/nvme1n1p1"
-	echo '/dev/dm-0 /srv ext4 rw 0 0' >> "$SMARTIO_PROC/mounts"
-	echo '/dev/nvme3n1 /mnt/mp ext4 rw 0 0' >> "$SMARTIO_PROC/mounts"
-	printf '/dev/nvme1n1p2\tpartition\t1048572\t0\t-2\n' >> "$SMARTIO_PROC/swaps"
-	mkopen 77 sleep /dev/nvme1 /dev/nvme2
-	run --separate-stderr "$TOOL" return 84000
-	[ "$status" -eq 1 ]
-	run --separate-stderr "$TOOL" return --force 84000
+@test "without lsblk or fuser the in-use check refuses, and says --force goes ahead" {
+	local c
+	mkdir "$FAKE/minbin"
+	for c in bash cat find sort awk readlink tr grep sed mktemp; do
+		ln -s "$(command -v $c)" "$FAKE/minbin/$c"
+	done
+	PATH=$FAKE/minbin run --separate-stderr "$FAKE/minbin/bash" "$TOOL" return 84000
+	assert_error "return 84000: cannot tell whether its devices are in use without lsblk and fuser (install util-linux and psmisc); use --force to go ahead"
+	[ ! -s "$DEVS/84000/return" ]
+	PATH=$FAKE/minbin run "$FAKE/minbin/bash" "$TOOL" return --force 84000
 	[ "$status" -eq 0 ]
-	[ -z "$output$stderr" ]
 	[ "$(cat "$DEVS/84000/return")" = 1 ]
-	run --separate-stderr "$TOOL" return 85000
-	assert_error "return 85000: /dev/nvme3n1 is mounted on /mnt/mp, /dev/nvme2 is open in process 77 (sleep); unmount and stop the processes first or use --force"
-	run --separate-stderr "$TOOL" return -f 85000
-	[ "$status" -eq 0 ]
-	[ "$(cat "$DEVS/85000/return")" = 1 ]
 }
 
 @test "config lists, reads and sets autoborrow_transparent" {

@@ -5,13 +5,13 @@
 #
 # A small guest root: busybox, bash, bats, lspci/setpci with pci.ids, nvme,
 # mkfs.ext4, fio, dmsetup, mdadm, sfdisk, flock, pgrep/pkill (busybox-static
-# has neither), lsblk and fuser (the tool's in-use check), udevadm (to test udev rules; no udevd runs), jq (the tool's
-# --json) and their
-# libraries, smartio's example udev rule as /smartio/90-smartio.rules, the nvme, ext4,
+# has neither), lsblk and fuser (the tool's in-use check), udevadm (to test
+# udev rules; no udevd runs), jq (the tool's --json) and their libraries,
+# smartio's example udev rule as /smartio/90-smartio.rules, the nvme, ext4,
 # device-mapper and md raid1 modules of KVER, and virtio_gpu and bochs for
 # the gpu topology (loaded by its suite), with their dependencies
-# (uncompressed, with a modules.dep), scripts/guest-init
-# as /init, and STAGEDIR copied to /smartio (/smartio/bin is on PATH).
+# (uncompressed, with a modules.dep), scripts/guest-init as /init, and
+# STAGEDIR copied to /smartio (/smartio/bin is on PATH).
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 

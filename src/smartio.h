@@ -196,6 +196,8 @@ struct smartio_bar {
  * @dsn: PCI Express Device Serial Number, 0 if it has none
  * @bars: standard BARs
  * @pdev: the local PCI device while borrowed (smartio_borrow_lock)
+ * @pci_driver: the driver bound to @pdev once its probe has succeeded,
+ *	empty otherwise (smartio_borrow_lock)
  * @vfs: routing IDs the VFs of @pdev may take, NULL if it has no SR-IOV
  *	capability; set by the borrow, before @pdev is published, and freed
  *	by the PCI bus notifier that takes @pdev away (the rescan lock
@@ -224,6 +226,7 @@ struct smartio_fdev {
 	u64 dsn;
 	struct smartio_bar bars[PCI_STD_NUM_BARS];
 	struct pci_dev *pdev;
+	char pci_driver[32];
 	unsigned long *vfs;
 	struct list_head node;
 	struct list_head borrowed_node;

@@ -337,6 +337,32 @@ void smartio_borrow_again(struct smartio_adapter *adapter)
 }
 
 /*
+ * The driver core links "driver" before it calls the probe and tells
+ * nothing when the probe is done: pci_driver says that, so that a waiting
+ * program knows no more devices of the probe will come.
+ */
+static void smartio_pci_bound(struct pci_dev *pdev, const char *name)
+{
+	struct smartio_fdev *fdev, *found = NULL;
+	unsigned long flags;
+
+	spin_lock_irqsave(&smartio_borrow_lock, flags);
+	list_for_each_entry(fdev, &smartio_borrowed, borrowed_node) {
+		if (fdev->pdev == pdev) {
+			found = fdev;
+			strscpy(fdev->pci_driver, name, sizeof(fdev->pci_driver));
+			get_device(&fdev->dev);
+			break;
+		}
+	}
+	spin_unlock_irqrestore(&smartio_borrow_lock, flags);
+	if (!found)
+		return;
+	sysfs_notify(&found->dev.kobj, NULL, "pci_driver");
+	put_device(&found->dev);
+}
+
+/*
  * Whoever removes a borrowed PCI device (return, the PCI core's own
  * "remove" attribute, adapter teardown), it goes back to the pool here,
  * with decoding and bus mastering off: its BARs keep addresses the PCI
@@ -352,6 +378,10 @@ static int smartio_pci_notify(struct notifier_block *nb, unsigned long action,
 	unsigned long flags;
 
 	smartio_host_pci_event(pdev, action);
+	if (action == BUS_NOTIFY_BOUND_DRIVER)
+		smartio_pci_bound(pdev, pdev->dev.driver->name);
+	if (action == BUS_NOTIFY_UNBIND_DRIVER)
+		smartio_pci_bound(pdev, "");
 	if (action != BUS_NOTIFY_DEL_DEVICE)
 		return NOTIFY_DONE;
 
@@ -361,6 +391,7 @@ static int smartio_pci_notify(struct notifier_block *nb, unsigned long action,
 			found = fdev;
 			list_del_init(&fdev->borrowed_node);
 			fdev->pdev = NULL;
+			fdev->pci_driver[0] = '\0';
 			vfs = fdev->vfs;
 			fdev->vfs = NULL;
 			get_device(&fdev->dev);

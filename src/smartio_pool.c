@@ -432,6 +432,20 @@ static ssize_t state_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(state);
 
+static ssize_t pci_driver_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	struct smartio_fdev *fdev = to_smartio_fdev(dev);
+	char name[sizeof(fdev->pci_driver)];
+	unsigned long flags;
+
+	spin_lock_irqsave(&smartio_borrow_lock, flags);
+	strscpy(name, fdev->pci_driver, sizeof(name));
+	spin_unlock_irqrestore(&smartio_borrow_lock, flags);
+	return sysfs_emit(buf, "%s\n", name);
+}
+static DEVICE_ATTR_RO(pci_driver);
+
 /* Which rule of the autoborrow policy decides the device, by its line. */
 static ssize_t policy_show(struct device *dev, struct device_attribute *attr,
 			   char *buf)
@@ -520,6 +534,7 @@ static struct attribute *smartio_fdev_attrs[] = {
 	&dev_attr_aperture_needed.attr,
 	&dev_attr_fit.attr,
 	&dev_attr_state.attr,
+	&dev_attr_pci_driver.attr,
 	&dev_attr_policy.attr,
 	&dev_attr_borrow.attr,
 	&dev_attr_return.attr,

@@ -577,6 +577,37 @@ TEST_F_TIMEOUT(smartio, borrow_mount_return_borrow, 300 * SLOW)
 	EXPECT_EQ(64, strlen(sum1));
 }
 
+/*
+ * pci_driver names the driver once its probe succeeded, is empty again
+ * from its unbind on, and is empty in the pool.
+ */
+TEST_F_TIMEOUT(smartio, pci_driver_follows_the_binding, 120 * SLOW)
+{
+	char addr[64], buf[64], blk[64];
+
+	ASSERT_EQ(0, dev_attr(self->nvme, "pci_driver", buf, sizeof(buf)));
+	EXPECT_STREQ("", buf);
+	ASSERT_EQ(0, dev_write(self->nvme, "borrow", "1"));
+	ASSERT_EQ(0, local_address(self->nvme, addr, sizeof(addr)));
+	/* nvme makes its disk after its probe has returned. */
+	ASSERT_EQ(0, wait_blockdev(self->nvme, blk, sizeof(blk)));
+	ASSERT_EQ(0, dev_attr(self->nvme, "pci_driver", buf, sizeof(buf)));
+	EXPECT_STREQ("nvme", buf);
+
+	ASSERT_EQ(0, write_str("/sys/bus/pci/drivers/nvme/unbind", addr));
+	ASSERT_EQ(0, dev_attr(self->nvme, "pci_driver", buf, sizeof(buf)));
+	EXPECT_STREQ("", buf);
+	/* A bind through sysfs probes before the write returns. */
+	ASSERT_EQ(0, write_str("/sys/bus/pci/drivers/nvme/bind", addr));
+	ASSERT_EQ(0, dev_attr(self->nvme, "pci_driver", buf, sizeof(buf)));
+	EXPECT_STREQ("nvme", buf);
+
+	ASSERT_EQ(0, wait_blockdev(self->nvme, blk, sizeof(blk)));
+	ASSERT_EQ(0, dev_write(self->nvme, "return", "1"));
+	ASSERT_EQ(0, dev_attr(self->nvme, "pci_driver", buf, sizeof(buf)));
+	EXPECT_STREQ("", buf);
+}
+
 TEST_F_TIMEOUT(smartio, cycles_do_not_leak, 600 * SLOW)
 {
 	char names[64][32], culprit[128] = "", addr[64], blk[64];

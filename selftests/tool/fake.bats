@@ -30,8 +30,13 @@ setup() {
 	BUS=$SYS/bus/smartio
 	DEVS=$BUS/devices
 	export SMARTIO_SYSFS=$SYS SMARTIO_PCI_IDS=$FAKE/pci.ids
-	# A borrow does not wait for a driver unless a test asks for it.
+	# A borrow does not wait for a driver unless a test asks for it, and
+	# the host's udev is not asked.
 	export SMARTIO_BORROW_WAIT=0
+	mkdir -p "$FAKE/bin"
+	printf '#!/bin/sh\necho "$*" >> %s/udevadm.args\n' "$FAKE" > "$FAKE/bin/udevadm"
+	chmod +x "$FAKE/bin/udevadm"
+	export PATH=$FAKE/bin:$PATH
 	mkdir -p "$DEVS" "$SYS/devices/platform/smartio"
 	echo 0 > "$BUS/autoborrow_transparent"
 	: > "$BUS/autoborrow_policy"
@@ -180,8 +185,8 @@ on_write() {
 
 # mkborrowed FDID NAME [DELAY]: a write of FDID's borrow attribute makes
 # its local PCI device 10000:NAME (the pci_dev link); DELAY seconds later
-# (in the background) the nvme driver binds and makes controller nvme2
-# with disk nvme2n1 and its partition nvme2n1p1.
+# (in the background) the nvme driver binds (the kernel's pci_driver) and
+# makes controller nvme2 with disk nvme2n1 and its partition nvme2n1p1.
 mkborrowed() {
 	local pci=$SYS/devices/pci10000:80/10000:80:00.0/10000:$2
 	local ctrl=$pci/nvme/nvme2 later
@@ -190,7 +195,8 @@ mkborrowed() {
 		ln -s '$SYS/class/block' '$ctrl/nvme2n1/subsystem'
 		ln -s '$SYS/class/block' '$ctrl/nvme2n1/nvme2n1p1/subsystem'
 		echo 1 > '$ctrl/nvme2n1/nvme2n1p1/partition'
-		ln -s '$SYS/bus/pci/drivers/nvme' '$pci/driver'"
+		ln -s '$SYS/bus/pci/drivers/nvme' '$pci/driver'
+		echo nvme > '$DEVS/$1/pci_driver'"
 	[ -z "${3:-}" ] || later="(sleep $3; $later) >/dev/null 2>&1 &"
 	on_write "$DEVS/$1/borrow" "mkdir -p '$pci'
 		ln -s '$pci' '$SYS/devices/platform/smartio/$1/pci_dev'
@@ -656,19 +662,80 @@ net: eth1" ]
 	[ "$SECONDS" -le 5 ]
 	[ "$output" = "pci_dev: 10000:83:00.0" ]
 	[ "$stderr" = "smartio_tool: borrow 83000: no driver bound to 10000:83:00.0 after 2 s" ]
-	# A driver at once, its disk 3 s later: the disk is waited for.
+	# A driver at once, its disk 3 s later: the disk of an NVMe
+	# controller (or a SCSI host) is waited for.
 	rm "$SYS/devices/platform/smartio/83000/pci_dev"
-	mkdir -p "$SYS/bus/pci/drivers/nvme"
+	mkdir -p "$SYS/bus/pci/drivers/nvme" "$SYS/class/nvme" "$pci/nvme/nvme2"
+	ln -s "$SYS/class/nvme" "$pci/nvme/nvme2/subsystem"
 	on_write "$DEVS/83000/borrow" "ln -s '$pci' '$SYS/devices/platform/smartio/83000/pci_dev'
 		ln -s '$SYS/bus/pci/drivers/nvme' '$pci/driver'
+		echo nvme > '$DEVS/83000/pci_driver'
 		(sleep 3; mkdir -p '$pci/nvme/nvme2/nvme2n1' '$SYS/class/block'
 		 ln -s '$SYS/class/block' '$pci/nvme/nvme2/nvme2n1/subsystem') >/dev/null 2>&1 &"
+	rm "$FAKE/udevadm.args"
 	SMARTIO_BORROW_WAIT=10 run_failing borrow 83000
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
 	[ "$output" = "pci_dev: 10000:83:00.0
 driver: nvme
 block: nvme2n1" ]
+	# udev was let load the modules of the new device, then of what its
+	# probe made.
+	[ "$(cat "$FAKE/udevadm.args")" = "settle --timeout=10
+settle --timeout=10" ]
+}
+
+# mkbound FDID DRIVER PROBE: a write of FDID's borrow attribute makes its
+# local PCI device 10000:83:00.0 and DRIVER's "driver" link at once; PROBE
+# seconds later the probe succeeds (pci_driver) and has made DRM card1.
+mkbound() {
+	local pci=$SYS/devices/pci10000:80/10000:80:00.0/10000:83:00.0
+
+	mkdir -p "$SYS/bus/pci/drivers/$2" "$SYS/class/drm"
+	on_write "$DEVS/$1/borrow" "mkdir -p '$pci'
+		ln -s '$pci' '$SYS/devices/platform/smartio/$1/pci_dev'
+		ln -s '$SYS/bus/pci/drivers/$2' '$pci/driver'
+		(sleep $3; mkdir -p '$pci/drm/card1'
+		 ln -s '$SYS/class/drm' '$pci/drm/card1/subsystem'
+		 echo 226:1 > '$pci/drm/card1/dev'
+		 echo $2 > '$DEVS/$1/pci_driver') >/dev/null 2>&1 &"
+}
+
+@test "borrow stops waiting when the probe is done, if no disks are to come" {
+	local pci=$SYS/devices/pci10000:80/10000:80:00.0/10000:83:00.0
+	# A driver that makes no block, net or DRM device (a GPU without
+	# its DRM part, an accelerator): done with its probe.
+	mkdir -p "$pci" "$SYS/bus/pci/drivers/nvidia"
+	on_write "$DEVS/83000/borrow" "ln -s '$pci' '$SYS/devices/platform/smartio/83000/pci_dev'
+		ln -s '$SYS/bus/pci/drivers/nvidia' '$pci/driver'
+		echo nvidia > '$DEVS/83000/pci_driver'"
+	SECONDS=0
+	SMARTIO_BORROW_WAIT=30 run_failing borrow 83000
+	[ "$status" -eq 0 ]
+	[ "$SECONDS" -le 5 ]
+	[ -z "$stderr" ]
+	[ "$output" = "pci_dev: 10000:83:00.0
+driver: nvidia" ]
+}
+
+@test "borrow waits for a probe in progress, up to the limit" {
+	mkbound 83000 bochs-drm 1
+	SMARTIO_BORROW_WAIT=10 run_failing borrow 83000
+	[ "$status" -eq 0 ]
+	[ -z "$stderr" ]
+	[ "$output" = "pci_dev: 10000:83:00.0
+driver: bochs-drm
+drm: card1" ]
+	# A probe still running at the limit: said, with what it made so far.
+	rm "$SYS/devices/platform/smartio/83000/pci_dev" "$DEVS/83000/pci_driver"
+	rm -r "$SYS/devices/pci10000:80"
+	mkbound 83000 bochs-drm 30
+	SECONDS=0
+	SMARTIO_BORROW_WAIT=3 run_failing borrow 83000
+	[ "$status" -eq 0 ]
+	[ "$SECONDS" -ge 3 ] && [ "$SECONDS" -le 6 ]
+	[ "$output" = "pci_dev: 10000:83:00.0" ]
+	[ "$stderr" = "smartio_tool: borrow 83000: bochs-drm still probing 10000:83:00.0 after 3 s" ]
 }
 
 @test "borrow --no-wait returns right after the write" {

@@ -141,6 +141,28 @@ available" ]
 	[ "${lines[1]}" = 0 ]
 }
 
+@test "a GPU without its DRM part: borrow is done when virtio-pci's probe is" {
+	# virtio_gpu does not bind while the virtio bus probes nothing by
+	# itself: virtio-pci is then all the driver there is, as nvidia.ko
+	# without nvidia-drm, and makes no block, net or DRM device.
+	run gx "echo 0 > /sys/bus/virtio/drivers_autoprobe
+		t0=\${EPOCHREALTIME/./}; SMARTIO_BORROW_WAIT=120 smartio_tool borrow $GPU; rc=\$?
+		echo elapsed-ms \$(( (\${EPOCHREALTIME/./} - t0) / 1000 ))
+		cat /sys/bus/smartio/devices/$GPU/pci_driver
+		ls /sys/bus/smartio/devices/$GPU/pci_dev/virtio*/driver 2>&1 | grep -c 'No such'
+		smartio_tool return $GPU; echo 1 > /sys/bus/virtio/drivers_autoprobe; exit \$rc"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]}" = "pci_dev: 10000:85:00.0" ]
+	[ "${lines[1]}" = "driver: virtio-pci" ]
+	[[ "${lines[2]}" == "elapsed-ms "* ]]
+	# Not the 120 s limit: it did not wait for a DRM device.
+	[ "${lines[2]#elapsed-ms }" -lt 60000 ]
+	[ "${lines[3]}" = virtio-pci ]
+	[ "${lines[4]}" = 1 ]
+	[ "${#lines[@]}" -eq 5 ]
+}
+
 @test "virtio-gpu: borrow binds virtio_gpu; smartio_tool names its DRM nodes and framebuffer as soon as they exist" {
 	borrow_gpu $GPU virtio-pci
 	# virtio_gpu has a render node as well (bochs-drm has none).

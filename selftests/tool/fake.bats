@@ -779,22 +779,25 @@ drm: card1" ]
 	assert_error "borrow 83000: already borrowed"
 }
 
-@test "borrow: ENOSPC says how much aperture is needed and how much there is" {
+@test "borrow: ENOSPC names the BARs the kernel has no room for, and the sizes" {
 	# /dev/full fails every write with ENOSPC, as a real borrow would.
 	rm "$DEVS/83000/borrow"
 	ln -s /dev/full "$DEVS/83000/borrow"
-	printf '0 mem64 nopref 16384\n2 mem64 pref 536870912\n' > "$DEVS/83000/resources"
+	printf '0 16384 fits\n2 536870912 no-room\n' > "$DEVS/83000/fit"
 	echo 536887296 > "$DEVS/83000/aperture_needed"
 	run --separate-stderr "$TOOL" borrow 83000
-	assert_error "borrow 83000: needs 512.02 MiB of aperture (16 KiB non-prefetchable + 512 MiB prefetchable), adapter0 has 264 MiB (8 MiB non-prefetchable + 256 MiB prefetchable); see the kernel log"
+	assert_error "borrow 83000: no room for BAR 2 (512 MiB); needs 512.02 MiB of aperture, adapter0 has 264 MiB; see the kernel log"
 
-	# Only prefetchable BARs, an adapter without window details.
-	echo "0 mem64 pref 268435456" > "$DEVS/83000/resources"
-	echo 268435456 > "$DEVS/83000/aperture_needed"
-	rm "$DEVS/adapter0/aperture"
+	# Two without room.
+	printf '0 16384 no-room\n2 4294967296 no-room\n' > "$DEVS/83000/fit"
+	run --separate-stderr "$TOOL" borrow 83000
+	assert_error "borrow 83000: no room for BAR 0 (16 KiB), BAR 2 (4 GiB); needs 512.02 MiB of aperture, adapter0 has 264 MiB; see the kernel log"
+	# Every BAR fits by the kernel's hint, yet the PCI core's sizing
+	# found no room: the sizes only.
+	printf '0 16384 fits\n2 268435456 fits\n' > "$DEVS/83000/fit"
 	echo 10485760 > "$DEVS/adapter0/aperture_size"
 	run --separate-stderr "$TOOL" borrow 83000
-	assert_error "borrow 83000: needs 256 MiB of aperture (256 MiB prefetchable), adapter0 has 10 MiB; see the kernel log"
+	assert_error "borrow 83000: needs 512.02 MiB of aperture, adapter0 has 10 MiB; see the kernel log"
 
 	# Without sizes to show: the reason and where to look.
 	rm "$DEVS/83000/aperture_needed"

@@ -109,6 +109,11 @@ struct smartio_again {
  * @config_reads: remote config reads done through this adapter
  * @scan_config_reads: remote config reads of the last scan (and of a
  *	borrow's reset outside the locks meanwhile)
+ * @scan_added: pool devices the last scan added (written under
+ *	smartio_lock, read without it)
+ * @scan_dropped: pool devices the last scan dropped (as @scan_added)
+ * @scan_pruned: pool devices the prune before a scan of every adapter
+ *	dropped, counted by that scan in @scan_dropped (smartio_lock)
  * @debugfs: the adapter's debugfs directory
  * @slots: hot-plug slots found by the last walk of the tree (smartio_lock)
  * @nr_slots: number of valid @slots (smartio_lock)
@@ -149,6 +154,9 @@ struct smartio_adapter {
 	struct list_head node;
 	atomic64_t config_reads;
 	atomic64_t scan_config_reads;
+	unsigned int scan_added;
+	unsigned int scan_dropped;
+	unsigned int scan_pruned;
 	struct dentry *debugfs;
 	struct smartio_slot slots[SMARTIO_MAX_SLOTS];
 	unsigned int nr_slots;

@@ -205,13 +205,19 @@ static void smartio_scan_prune(struct smartio_adapter *adapter,
 			       struct list_head *dead)
 {
 	struct smartio_fdev *fdev, *tmp;
+	unsigned int n = 0;
 	u32 id;
 
 	lockdep_assert_held(&smartio_lock);
 	atomic64_set(&adapter->scan_config_reads, 0);
 	/* A reset tree loses its whole pool, re-added by the scan after. */
-	if (smartio_scan_reset(adapter, dead))
+	list_for_each_entry(fdev, &adapter->fdevs, node)
+		n++;
+	if (smartio_scan_reset(adapter, dead)) {
+		adapter->scan_pruned = n;
 		return;
+	}
+	n = 0;
 	list_for_each_entry_safe(fdev, tmp, &adapter->fdevs, node) {
 		if (fdev->pdev || fdev->resetting)
 			continue;
@@ -220,9 +226,12 @@ static void smartio_scan_prune(struct smartio_adapter *adapter,
 		/* A device retrying config requests (reset) is still there. */
 		if ((id & 0xffff) == SMARTIO_CRS_VENDOR_ID)
 			continue;
-		if (id != ((u32)fdev->device << 16 | fdev->vendor))
+		if (id != ((u32)fdev->device << 16 | fdev->vendor)) {
 			smartio_fdev_drop(fdev, dead);
+			n++;
+		}
 	}
+	adapter->scan_pruned = n;
 }
 
 /* Walks the remote tree; with @pool, also updates the pool. */
@@ -257,9 +266,14 @@ int smartio_walk(struct smartio_adapter *adapter, bool pool)
 void smartio_scan_adapter(struct smartio_adapter *adapter,
 			  struct list_head *dead, bool only_new)
 {
+	unsigned int added = 0, dropped = adapter->scan_pruned;
 	struct smartio_fdev *fdev, *tmp;
 
 	lockdep_assert_held(&smartio_lock);
+	/* A scan that does not reach the fabric adds and drops nothing. */
+	adapter->scan_pruned = 0;
+	WRITE_ONCE(adapter->scan_added, 0);
+	WRITE_ONCE(adapter->scan_dropped, 0);
 	if (!smartio_adapter_host(adapter))
 		return;
 	if (!smartio_link_up(adapter)) {
@@ -282,15 +296,19 @@ void smartio_scan_adapter(struct smartio_adapter *adapter,
 		return;
 
 	/* One a borrow is resetting may not answer yet: it stays. */
-	list_for_each_entry_safe(fdev, tmp, &adapter->fdevs, node)
-		if (!fdev->seen && !fdev->pdev && !fdev->resetting)
+	list_for_each_entry_safe(fdev, tmp, &adapter->fdevs, node) {
+		if (!fdev->seen && !fdev->pdev && !fdev->resetting) {
 			smartio_fdev_drop(fdev, dead);
+			dropped++;
+		}
+	}
 
 	list_for_each_entry(fdev, &adapter->fdevs, node) {
 		bool fresh = fdev->fresh;
 		unsigned int rule;
 		int ret;
 
+		added += fresh;
 		fdev->fresh = false;
 		if (!READ_ONCE(smartio_autoborrow) || fdev->pdev ||
 		    (only_new && !fresh))
@@ -307,6 +325,8 @@ void smartio_scan_adapter(struct smartio_adapter *adapter,
 		if (ret)
 			dev_warn(&fdev->dev, "autoborrow failed: %d\n", ret);
 	}
+	WRITE_ONCE(adapter->scan_added, added);
+	WRITE_ONCE(adapter->scan_dropped, dropped);
 	smartio_borrow_again(adapter);
 }
 

@@ -210,6 +210,22 @@ static ssize_t aperture_free_show(struct device *dev,
 }
 static DEVICE_ATTR_RO(aperture_free);
 
+static ssize_t scan_added_show(struct device *dev,
+			       struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n",
+			  READ_ONCE(to_smartio_adapter(dev)->scan_added));
+}
+static DEVICE_ATTR_RO(scan_added);
+
+static ssize_t scan_dropped_show(struct device *dev,
+				 struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n",
+			  READ_ONCE(to_smartio_adapter(dev)->scan_dropped));
+}
+static DEVICE_ATTR_RO(scan_dropped);
+
 static ssize_t link_show(struct device *dev, struct device_attribute *attr,
 			 char *buf)
 {
@@ -309,6 +325,8 @@ static struct attribute *smartio_adapter_attrs[] = {
 	&dev_attr_aperture_size.attr,
 	&dev_attr_aperture_used.attr,
 	&dev_attr_aperture_free.attr,
+	&dev_attr_scan_added.attr,
+	&dev_attr_scan_dropped.attr,
 	&dev_attr_link.attr,
 	&dev_attr_slots.attr,
 	&dev_attr_slot_power_on.attr,

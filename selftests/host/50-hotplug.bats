@@ -87,6 +87,10 @@ wait_blk='wait_blk() { for i in $(seq 150); do for b in /sys/bus/smartio/devices
 	[[ "$output" == *" id=84000,adapter0,1B36:0010,010802"* ]]
 	run gexec 'lspci -D -s 84:00.0'
 	[ -z "$output" ]
+	# The hot-plug rescan added it, and a scan after finds nothing new.
+	run gexec 'cat /sys/bus/smartio/devices/adapter0/scan_added; smartio_tool scan'
+	[ "${lines[0]}" = 1 ]
+	[[ "${lines[1]}" == "adapter0: "*" devices, 0 new, 0 gone, link up" ]]
 	del_nvme hot2
 }
 

@@ -415,6 +415,30 @@ TEST_F_TIMEOUT(bare, load_unload, 30 * SLOW)
 	EXPECT_NE(0, access(DEVS "/adapter0", F_OK));
 }
 
+/* The first scan after a load adds the whole pool; the next one nothing. */
+TEST_F_TIMEOUT(bare, scan_counts_added_and_dropped, 60 * SLOW)
+{
+	char names[64][32], buf[64];
+	int n;
+
+	if (module_loaded())
+		ASSERT_EQ(0, unload_module());
+	ASSERT_EQ(0, load_module(NULL));
+	ASSERT_EQ(0, do_scan());
+	n = fabric_devices(names, 64);
+	ASSERT_GT(n, 0);
+	ASSERT_EQ(0, read_attr(DEVS "/adapter0/scan_added", buf, sizeof(buf)));
+	EXPECT_EQ(n, atoi(buf));
+	ASSERT_EQ(0, read_attr(DEVS "/adapter0/scan_dropped", buf, sizeof(buf)));
+	EXPECT_STREQ("0", buf);
+	ASSERT_EQ(0, do_scan());
+	ASSERT_EQ(0, read_attr(DEVS "/adapter0/scan_added", buf, sizeof(buf)));
+	EXPECT_STREQ("0", buf);
+	ASSERT_EQ(0, read_attr(DEVS "/adapter0/scan_dropped", buf, sizeof(buf)));
+	EXPECT_STREQ("0", buf);
+	ASSERT_EQ(0, unload_module());
+}
+
 FIXTURE(smartio) {
 	char nvme[32];
 };

@@ -51,6 +51,8 @@ setup() {
 	printf 'mem 0xc0000000-0xc07fffff\npref 0x800000000-0x80fffffff\n' > "$a/aperture"
 	echo 276824064 > "$a/aperture_size"
 	echo up > "$a/link"
+	echo 0 > "$a/scan_added"
+	echo 0 > "$a/scan_dropped"
 
 	# 83000: an available NVMe. 84000: a borrowed NVMe whose local PCI
 	# device holds controller nvme1 (/dev/nvme1) with nvme1n1, its two
@@ -315,35 +317,41 @@ assert_usage() {	# assert_usage MESSAGE (after a run --separate-stderr)
 	assert_error "scan: failed with ENODEV"
 }
 
-@test "scan says per adapter how many devices are new and gone" {
+@test "scan says per adapter how many devices the kernel's scan added and dropped" {
 	# Behind adapter0, 85000 appears and 83000 vanishes; adapter1 has
-	# its link down and keeps nothing.
+	# its link down and keeps its device unscanned. The counts are the
+	# kernel's (scan_added, scan_dropped), not the tool's.
 	mkdev adapter1
 	echo down > "$DEVS/adapter1/link"
+	echo 3 > "$DEVS/adapter1/scan_added"
+	echo 0 > "$DEVS/adapter1/scan_dropped"
 	mkfdev 85000 0x1b36 0x0010 0x010802 85:00.0 available
 	mkfdev 103000 0x1b36 0x0010 0x010802 03:00.0 available adapter1
 	mv "$DEVS/85000" "$FAKE/85000.link"
-	on_write "$BUS/scan" "mv '$FAKE/85000.link' '$DEVS/85000'; rm '$DEVS/83000' '$DEVS/103000'"
+	on_write "$BUS/scan" "mv '$FAKE/85000.link' '$DEVS/85000'; rm '$DEVS/83000'
+		echo 1 > '$DEVS/adapter0/scan_added'; echo 1 > '$DEVS/adapter0/scan_dropped'
+		echo 0 > '$DEVS/adapter1/scan_added'"
 	run_failing scan
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
 	[ "$output" = "adapter0: 2 devices, 1 new, 1 gone, link up
-adapter1: 0 devices, 0 new, 1 gone, link down" ]
+adapter1: 1 device, 0 new, 0 gone, link down" ]
 	[ "$(cat "$BUS/scan")" = 1 ]
-	# The next scan finds nothing new.
-	rm "$BUS/scan.hook"
-	run "$TOOL" scan
-	[ "$output" = "adapter0: 2 devices, 0 new, 0 gone, link up
+	# What the next scan found, as the kernel says it.
+	on_write "$BUS/scan" "echo 0 > '$DEVS/adapter0/scan_added'; echo 2 > '$DEVS/adapter0/scan_dropped'"
+	rm "$DEVS/103000"
+	run_failing scan
+	[ "$output" = "adapter0: 2 devices, 0 new, 2 gone, link up
 adapter1: 0 devices, 0 new, 0 gone, link down" ]
 	# One device; adapters in the order of their numbers.
 	mkdev adapter10
 	echo up > "$DEVS/adapter10/link"
 	mkfdev a03000 0x1b36 0x0010 0x010802 03:00.0 available adapter10
-	rm "$DEVS/84000"
+	rm "$DEVS/84000" "$BUS/scan.hook"
 	run "$TOOL" scan
-	[ "$output" = "adapter0: 1 device, 0 new, 0 gone, link up
+	[ "$output" = "adapter0: 1 device, 0 new, 2 gone, link up
 adapter1: 0 devices, 0 new, 0 gone, link down
-adapter10: 1 device, 0 new, 0 gone, link up" ]
+adapter10: 1 device, ? new, ? gone, link up" ]
 }
 
 @test "scan fails without an adapter or when every link is down" {
@@ -354,6 +362,8 @@ adapter10: 1 device, 0 new, 0 gone, link up" ]
 	mkdev adapter0
 	echo down > "$DEVS/adapter0/link"
 	mkdev adapter1
+	echo 0 > "$DEVS/adapter1/scan_added"
+	echo 0 > "$DEVS/adapter1/scan_dropped"
 	run --separate-stderr "$TOOL" scan
 	assert_error "scan: the link of every adapter is down (adapter0, adapter1)"
 	[ ! -s "$BUS/scan" ]

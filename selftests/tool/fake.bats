@@ -498,6 +498,8 @@ assert devs[0]["class"] == "0x010802" and devs[0]["vendor"] == "0x1b36"
 @test "show prints every attribute, one name: value a line, and pci_dev" {
 	printf '0 mem64 nopref 16384\n2 mem64 pref 1048576\n' > "$DEVS/84000/resources"
 	echo 1064960 > "$DEVS/84000/aperture_needed"
+	echo nvme > "$DEVS/84000/pci_driver"
+	echo "borrow 3" > "$DEVS/84000/policy"
 	run --separate-stderr "$TOOL" show 84000
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
@@ -511,14 +513,19 @@ class: 0x010802
 adapter: adapter0
 remote_address: 84:00.0
 state: borrowed
+pci_driver: nvme
+policy: borrow 3
 aperture_needed: 1064960
 resources: 0 mem64 nopref 16384
 resources: 2 mem64 pref 1048576
 pci_dev: 10000:84:00.0" ]
+	# No driver: an empty pci_driver, not shown.
+	echo > "$DEVS/83000/pci_driver"
 	run "$TOOL" show 83000
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"state: available"* ]]
 	[[ "$output" != *"pci_dev"* ]]
+	[[ "$output" == *$'\npolicy: none\n'* ]]
 }
 
 @test "show --json is valid JSON, with numbers as numbers" {
@@ -526,6 +533,7 @@ pci_dev: 10000:84:00.0" ]
 	printf '0 16384 assigned\n2 1048576 assigned\n' > "$DEVS/84000/fit"
 	echo 1064960 > "$DEVS/84000/aperture_needed"
 	echo 52-54-00-ff-ff-12-34-56 > "$DEVS/84000/serial"
+	echo nvme > "$DEVS/84000/pci_driver"
 	run --separate-stderr "$TOOL" show --json 84000
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
@@ -539,6 +547,7 @@ assert d == {
     "class": "0x010802", "adapter": "adapter0",
     "serial": "52-54-00-ff-ff-12-34-56",
     "remote_address": "84:00.0", "state": "borrowed",
+    "pci_driver": "nvme", "policy": "none",
     "aperture_needed": 1064960,
     "resources": [
         {"bar": 0, "type": "mem64", "prefetchable": False, "size": 16384},
@@ -558,6 +567,7 @@ assert d == {
 import json, sys
 d = json.load(sys.stdin)
 assert d["vendor"] is None and d["fit"] is None and d["pci_dev"] is None, d
+assert d["pci_driver"] is None, d
 assert d["aperture_needed"] is None and d["resources"] == [], d
 assert d["state"] == "available" and d["fdid"] == "83000", d
 '

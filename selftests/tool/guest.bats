@@ -203,11 +203,14 @@ future_address() {
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
 	for a in fdid vendor device subsystem_vendor subsystem_device class adapter \
-		 remote_address state aperture_needed resources; do
+		 remote_address state policy aperture_needed resources fit; do
 		[[ "$output" == *"$a: $(head -n1 $SIO/devices/"$FDID"/$a)"* ]]
 	done
 	[[ "$output" == *"vendor: 0x1b36"* ]]
 	[[ "$output" != *"pci_dev:"* ]]
+	# No driver while available: pci_driver is empty, and not shown.
+	[ -z "$(cat $SIO/devices/"$FDID"/pci_driver)" ]
+	[[ "$output" != *"pci_driver:"* ]]
 }
 
 @test "borrow makes a local NVMe in a synthetic domain; borrow again is a no-op, an error with --strict" {
@@ -237,6 +240,7 @@ future_address() {
 
 	run smartio_tool show "$FDID"
 	[[ "$output" == *"state: borrowed"* ]]
+	[[ "$output" == *"pci_driver: nvme"* ]]
 	[[ "$output" == *"pci_dev: $addr"* ]]
 	run smartio_tool list --json
 	[ "$(jq -r '.[0].pci_dev' <<< "$output")" = "$addr" ]

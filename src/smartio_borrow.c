@@ -336,6 +336,18 @@ void smartio_borrow_again(struct smartio_adapter *adapter)
 	adapter->nr_again = n;
 }
 
+/* The borrowed fabric device whose PCI device @pdev is, or NULL. */
+static struct smartio_fdev *smartio_borrowed_fdev(struct pci_dev *pdev)
+{
+	struct smartio_fdev *fdev;
+
+	lockdep_assert_held(&smartio_borrow_lock);
+	list_for_each_entry(fdev, &smartio_borrowed, borrowed_node)
+		if (fdev->pdev == pdev)
+			return fdev;
+	return NULL;
+}
+
 /*
  * The driver core links "driver" before it calls the probe and tells
  * nothing when the probe is done: pci_driver says that, so that a waiting
@@ -343,17 +355,14 @@ void smartio_borrow_again(struct smartio_adapter *adapter)
  */
 static void smartio_pci_bound(struct pci_dev *pdev, const char *name)
 {
-	struct smartio_fdev *fdev, *found = NULL;
+	struct smartio_fdev *found;
 	unsigned long flags;
 
 	spin_lock_irqsave(&smartio_borrow_lock, flags);
-	list_for_each_entry(fdev, &smartio_borrowed, borrowed_node) {
-		if (fdev->pdev == pdev) {
-			found = fdev;
-			strscpy(fdev->pci_driver, name, sizeof(fdev->pci_driver));
-			get_device(&fdev->dev);
-			break;
-		}
+	found = smartio_borrowed_fdev(pdev);
+	if (found) {
+		strscpy(found->pci_driver, name, sizeof(found->pci_driver));
+		get_device(&found->dev);
 	}
 	spin_unlock_irqrestore(&smartio_borrow_lock, flags);
 	if (!found)
@@ -373,7 +382,7 @@ static int smartio_pci_notify(struct notifier_block *nb, unsigned long action,
 			      void *data)
 {
 	struct pci_dev *pdev = to_pci_dev(data);
-	struct smartio_fdev *fdev, *found = NULL;
+	struct smartio_fdev *found;
 	unsigned long *vfs = NULL;
 	unsigned long flags;
 
@@ -386,17 +395,14 @@ static int smartio_pci_notify(struct notifier_block *nb, unsigned long action,
 		return NOTIFY_DONE;
 
 	spin_lock_irqsave(&smartio_borrow_lock, flags);
-	list_for_each_entry(fdev, &smartio_borrowed, borrowed_node) {
-		if (fdev->pdev == pdev) {
-			found = fdev;
-			list_del_init(&fdev->borrowed_node);
-			fdev->pdev = NULL;
-			fdev->pci_driver[0] = '\0';
-			vfs = fdev->vfs;
-			fdev->vfs = NULL;
-			get_device(&fdev->dev);
-			break;
-		}
+	found = smartio_borrowed_fdev(pdev);
+	if (found) {
+		list_del_init(&found->borrowed_node);
+		found->pdev = NULL;
+		found->pci_driver[0] = '\0';
+		vfs = found->vfs;
+		found->vfs = NULL;
+		get_device(&found->dev);
 	}
 	spin_unlock_irqrestore(&smartio_borrow_lock, flags);
 	if (!found)

@@ -173,19 +173,21 @@ static void smartio_scan_bus(struct smartio_adapter *adapter, u8 bus,
 	}
 }
 
-static bool smartio_scan_reset(struct smartio_adapter *adapter,
-			       struct list_head *dead)
+/* Drops the whole pool of a remote tree that was reset; returns how many. */
+static unsigned int smartio_scan_reset(struct smartio_adapter *adapter,
+				       struct list_head *dead)
 {
 	struct smartio_fdev *fdev, *tmp;
-	bool dropped = !list_empty(&adapter->fdevs);
+	unsigned int dropped = 0;
 
 	if (!smartio_host_stale(adapter))
-		return false;
+		return 0;
 	/* Whatever is borrowed talks to a reset device: it goes. */
 	dev_warn(&adapter->dev, "remote tree was reset (chassis power cycle?): enumerating it again\n");
 	list_for_each_entry_safe(fdev, tmp, &adapter->fdevs, node) {
 		smartio_detach_again(fdev);
 		smartio_fdev_drop(fdev, dead);
+		dropped++;
 	}
 	smartio_host_forget(adapter);
 	/*
@@ -205,19 +207,17 @@ static void smartio_scan_prune(struct smartio_adapter *adapter,
 			       struct list_head *dead)
 {
 	struct smartio_fdev *fdev, *tmp;
-	unsigned int n = 0;
+	unsigned int n;
 	u32 id;
 
 	lockdep_assert_held(&smartio_lock);
 	atomic64_set(&adapter->scan_config_reads, 0);
 	/* A reset tree loses its whole pool, re-added by the scan after. */
-	list_for_each_entry(fdev, &adapter->fdevs, node)
-		n++;
-	if (smartio_scan_reset(adapter, dead)) {
+	n = smartio_scan_reset(adapter, dead);
+	if (n) {
 		adapter->scan_pruned = n;
 		return;
 	}
-	n = 0;
 	list_for_each_entry_safe(fdev, tmp, &adapter->fdevs, node) {
 		if (fdev->pdev || fdev->resetting)
 			continue;

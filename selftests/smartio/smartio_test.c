@@ -715,7 +715,16 @@ TEST_F_TIMEOUT(smartio, bad_input_changes_nothing, 30 * SLOW)
 	EXPECT_EQ(EACCES, write_str(DEVS "/adapter0/aperture_used", "0"));
 	EXPECT_EQ(EACCES, write_str(DEVS "/adapter0/aperture_free", "0"));
 	EXPECT_EQ(EACCES, dev_write(self->nvme, "fit", "0 0 fits"));
+	EXPECT_EQ(EACCES, dev_write(self->nvme, "pci_driver", "nvme"));
+	EXPECT_EQ(EACCES, write_str(DEVS "/adapter0/scan_added", "5"));
+	EXPECT_EQ(EACCES, write_str(DEVS "/adapter0/scan_dropped", "5"));
 	ASSERT_EQ(0, read_attr(DEVS "/adapter0/aperture_used", buf, sizeof(buf)));
+	EXPECT_STREQ("0", buf);
+	ASSERT_EQ(0, dev_attr(self->nvme, "pci_driver", buf, sizeof(buf)));
+	EXPECT_STREQ("", buf);
+	ASSERT_EQ(0, read_attr(DEVS "/adapter0/scan_added", buf, sizeof(buf)));
+	EXPECT_STREQ("0", buf);
+	ASSERT_EQ(0, read_attr(DEVS "/adapter0/scan_dropped", buf, sizeof(buf)));
 	EXPECT_STREQ("0", buf);
 }
 

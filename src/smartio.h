@@ -303,6 +303,8 @@ void smartio_scan_adapter(struct smartio_adapter *adapter,
 			  struct list_head *dead, bool only_new);
 void smartio_pdev_set_gone(struct pci_dev *pdev);
 int smartio_detach(struct smartio_fdev *fdev, bool gone);
+int smartio_return(struct smartio_fdev *fdev, bool force);
+void smartio_wait_unused(struct smartio_fdev *fdev);
 void smartio_detach_again(struct smartio_fdev *fdev);
 void smartio_again_forget(struct smartio_adapter *adapter, u8 sec, u8 sub);
 void smartio_mark_gone(struct smartio_fdev *fdev);

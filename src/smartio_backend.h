@@ -154,5 +154,6 @@ void smartio_adapter_button(struct smartio_adapter *adapter);
 void *smartio_adapter_priv(const struct smartio_adapter *adapter);
 struct dentry *smartio_adapter_debugfs(const struct smartio_adapter *adapter);
 void smartio_adapters_settle(void);
+bool smartio_device_in_use(struct device *dev, char *name);
 
 #endif /* _SMARTIO_BACKEND_H */

@@ -4,6 +4,7 @@
  * its adapter's synthetic host bridge, and goes back to the pool.
  */
 
+#include <linux/blkdev.h>
 #include <linux/delay.h>
 #include <linux/device.h>
 #include <linux/pci.h>
@@ -204,6 +205,132 @@ void smartio_mark_gone(struct smartio_fdev *fdev)
 	smartio_pdev_set_gone(pdev);
 	dev_info(&fdev->dev, "gone while borrowed as %s\n", pci_name(pdev));
 	pci_dev_put(pdev);
+}
+
+/* In use */
+
+/*
+ * Whether block device @dev is open. block_class is not exported: a block
+ * device is known by its class's name. bd_openers counts every opener:
+ * mounts, swap, device-mapper and md members, processes; an open partition
+ * counts on its disk too.
+ */
+static bool smartio_bdev_open(struct device *dev)
+{
+	return dev->class && !strcmp(dev->class->name, "block") &&
+	       atomic_read(&dev_to_bdev(dev)->bd_openers);
+}
+
+/*
+ * An NVMe multipath path, the hidden disk nvme<S>c<C>n<N> below its
+ * controller, is never opened itself: its head nvme<S>n<N>, below the
+ * subsystem and outside the controller's tree, is. Puts the head's name
+ * in @name.
+ */
+static bool smartio_nvme_head_open(struct device *dev, char *name)
+{
+	unsigned int subsys, ctrl, ns;
+	struct device *head;
+	bool open;
+	char end;
+
+	if (!dev->class || strcmp(dev->class->name, "block") ||
+	    sscanf(dev_name(dev), "nvme%uc%un%u%c", &subsys, &ctrl, &ns,
+		   &end) != 3)
+		return false;
+	snprintf(name, DISK_NAME_LEN, "nvme%un%u", subsys, ns);
+	head = class_find_device_by_name(dev->class, name);
+	if (!head)
+		return false;
+	open = smartio_bdev_open(head);
+	put_device(head);
+	return open;
+}
+
+static int smartio_find_open_disk(struct device *dev, void *name)
+{
+	if (smartio_bdev_open(dev)) {
+		strscpy(name, dev_name(dev), DISK_NAME_LEN);
+		return 1;
+	}
+	if (smartio_nvme_head_open(dev, name))
+		return 1;
+	return device_for_each_child(dev, name, smartio_find_open_disk);
+}
+
+/**
+ * smartio_device_in_use() - find an open disk below a device
+ * @dev: a borrowed PCI device, or a port about to be adopted
+ * @name: DISK_NAME_LEN bytes for the open disk's name
+ *
+ * A disk or partition below @dev, or the NVMe multipath head of a path
+ * below it, is in use while open: mounted, used as swap, a member of a
+ * device-mapper or md device, or open in a process. Removing the device
+ * would take that disk away from its user. Character devices (an NVMe
+ * controller's, a DRM card's) are not counted: their drivers end their
+ * open files on removal. The answer holds only as long as nothing opens
+ * the disk: a caller removing the device holds the rescan lock, which
+ * keeps new disks from appearing, but not an open of an existing one.
+ *
+ * Return: true, with the disk's name in @name, if one is open.
+ */
+bool smartio_device_in_use(struct device *dev, char *name)
+{
+	name[0] = '\0';
+	if (device_for_each_child(dev, name, smartio_find_open_disk))
+		return true;
+	name[0] = '\0';
+	return false;
+}
+EXPORT_SYMBOL_GPL(smartio_device_in_use);
+
+/*
+ * Opens that end by themselves, the kernel's partition scan of a new disk
+ * and udev's probe of it, are no reason to refuse a return: they get a
+ * second to end. Called without locks: the caller checks again under them.
+ */
+void smartio_wait_unused(struct smartio_fdev *fdev)
+{
+	struct pci_dev *pdev = smartio_fdev_pdev(fdev);
+	char disk[DISK_NAME_LEN];
+	int i;
+
+	if (!pdev)
+		return;
+	for (i = 0; i < 20 && smartio_device_in_use(&pdev->dev, disk); i++)
+		msleep(50);
+	pci_dev_put(pdev);
+}
+
+/**
+ * smartio_return() - give a borrowed device back to the pool
+ * @fdev: the fabric device
+ * @force: even while a disk below it is in use
+ *
+ * Called with the rescan lock and smartio_lock held.
+ *
+ * Return: 0; -ENODEV if the device is gone; -EINVAL if it is not borrowed;
+ * -EBUSY if a disk below it is in use and @force is false.
+ */
+int smartio_return(struct smartio_fdev *fdev, bool force)
+{
+	char disk[DISK_NAME_LEN];
+	struct pci_dev *pdev;
+	bool busy;
+
+	lockdep_assert_held(&smartio_lock);
+	if (fdev->dead)
+		return -ENODEV;
+	pdev = smartio_fdev_pdev(fdev);
+	if (!pdev)
+		return -EINVAL;
+	busy = !force && smartio_device_in_use(&pdev->dev, disk);
+	pci_dev_put(pdev);
+	if (busy) {
+		dev_info(&fdev->dev, "not returned: %s is in use\n", disk);
+		return -EBUSY;
+	}
+	return smartio_detach(fdev, false);
 }
 
 /**

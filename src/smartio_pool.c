@@ -4,6 +4,7 @@
  * their sysfs attributes on the smartio bus.
  */
 
+#include <linux/blkdev.h>
 #include <linux/device.h>
 #include <linux/pci.h>
 #include <linux/slab.h>
@@ -463,6 +464,22 @@ static ssize_t policy_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(policy);
 
+/* The disk that keeps the device from being returned, if any. */
+static ssize_t in_use_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct smartio_fdev *fdev = to_smartio_fdev(dev);
+	struct pci_dev *pdev = smartio_fdev_pdev(fdev);
+	char disk[DISK_NAME_LEN] = "";
+
+	if (pdev) {
+		smartio_device_in_use(&pdev->dev, disk);
+		pci_dev_put(pdev);
+	}
+	return sysfs_emit(buf, "%s\n", disk);
+}
+static DEVICE_ATTR_RO(in_use);
+
 static ssize_t borrow_store(struct device *dev, struct device_attribute *attr,
 			    const char *buf, size_t count)
 {
@@ -501,19 +518,25 @@ static ssize_t return_store(struct device *dev, struct device_attribute *attr,
 			    const char *buf, size_t count)
 {
 	struct smartio_fdev *fdev = to_smartio_fdev(dev);
+	/* No NUL inside: "force" followed by anything is no request. */
+	bool force = strnlen(buf, count) == count && sysfs_streq(buf, "force");
 	int ret;
 
-	ret = smartio_parse_true(buf, count);
-	if (ret)
-		return ret;
+	if (!force) {
+		ret = smartio_parse_true(buf, count);
+		if (ret)
+			return ret;
+	}
 	/*
 	 * A driver may still be initializing the device asynchronously (nvme
 	 * on 6.1 does): let it finish, so its removal is an orderly one.
 	 */
 	wait_for_device_probe();
+	if (!force)
+		smartio_wait_unused(fdev);
 	pci_lock_rescan_remove();
 	mutex_lock(&smartio_lock);
-	ret = fdev->dead ? -ENODEV : smartio_detach(fdev, false);
+	ret = smartio_return(fdev, force);
 	mutex_unlock(&smartio_lock);
 	pci_unlock_rescan_remove();
 	return ret ?: count;
@@ -536,6 +559,7 @@ static struct attribute *smartio_fdev_attrs[] = {
 	&dev_attr_state.attr,
 	&dev_attr_pci_driver.attr,
 	&dev_attr_policy.attr,
+	&dev_attr_in_use.attr,
 	&dev_attr_borrow.attr,
 	&dev_attr_return.attr,
 	NULL,

@@ -30,6 +30,7 @@
  * again.
  */
 
+#include <linux/blkdev.h>
 #include <linux/delay.h>
 #include <linux/interrupt.h>
 #include <linux/module.h>
@@ -400,6 +401,28 @@ static const char *smartio_port_refusal(struct pci_dev *pdev)
 	return NULL;
 }
 
+/*
+ * Whether the port may be adopted, saying why not in the log. Adopting
+ * removes the devices below it: not from under the users of their disks.
+ */
+static int smartio_port_check(struct pci_dev *pdev)
+{
+	char disk[DISK_NAME_LEN];
+	const char *why;
+
+	why = smartio_port_refusal(pdev);
+	if (why) {
+		pci_err(pdev, "smartio_port: cannot adopt: %s\n", why);
+		return -EINVAL;
+	}
+	if (smartio_device_in_use(&pdev->dev, disk)) {
+		pci_err(pdev, "smartio_port: cannot adopt: %s below it is in use\n",
+			disk);
+		return -EBUSY;
+	}
+	return 0;
+}
+
 /* The port's memory windows as assigned: the aperture. */
 static void smartio_port_windows(struct pci_dev *pdev,
 				 struct smartio_adapter_info *info)
@@ -516,15 +539,12 @@ static int smartio_port_probe(struct pci_dev *pdev,
 {
 	struct smartio_adapter_info info = { .backend = "port" };
 	struct smartio_port *port;
-	const char *why;
 	int ret;
 
 	smartio_port_wait_slots(pdev);
-	why = smartio_port_refusal(pdev);
-	if (why) {
-		pci_err(pdev, "smartio_port: cannot adopt: %s\n", why);
-		return -EINVAL;
-	}
+	ret = smartio_port_check(pdev);
+	if (ret)
+		return ret;
 	info.bus_start = pdev->subordinate->busn_res.start;
 	info.bus_end = pdev->subordinate->busn_res.end;
 	info.dma_ids = SMARTIO_DMA_OWN_IDS;
@@ -583,13 +603,17 @@ free_port:
 	return ret;
 }
 
-/* The next probe picks the port's driver by its ID tables again. */
-static void smartio_port_clear_override(struct pci_dev *pdev)
+/*
+ * The driver the next probe of the port picks: @name, or with "" the one
+ * its ID tables match again.
+ */
+static void smartio_port_override(struct pci_dev *pdev, const char *name)
 {
 #ifdef SMARTIO_DEV_DRIVER_OVERRIDE
-	device_set_driver_override(&pdev->dev, "");
+	device_set_driver_override(&pdev->dev, name);
 #else
-	driver_set_override(&pdev->dev, &pdev->driver_override, "", 0);
+	driver_set_override(&pdev->dev, &pdev->driver_override, name,
+			    strlen(name));
 #endif
 }
 
@@ -610,7 +634,7 @@ static void smartio_port_release_work(struct work_struct *work)
 
 	smartio_port_give_back(port);
 	if (pdev->subordinate) {
-		smartio_port_clear_override(pdev);
+		smartio_port_override(pdev, "");
 		if (device_attach(&pdev->dev) < 0)
 			pci_warn(pdev, "smartio_port: no driver took the port back\n");
 	}
@@ -632,11 +656,80 @@ static void smartio_port_remove(struct pci_dev *pdev)
 	queue_work(smartio_port_wq, &port->release_work);
 }
 
+static struct pci_driver smartio_port_driver;
+
+/* One adopt at a time: each hands a port from pcieport to this driver. */
+static DEFINE_MUTEX(smartio_port_adopt_lock);
+
+/*
+ * Hands @pdev from pcieport to this driver, checking first: pcieport's
+ * unbind disables the port, which stops the DMA of the devices below.
+ */
+static int smartio_port_adopt(struct pci_dev *pdev)
+{
+	struct device_driver *drv;
+	int ret;
+
+	device_lock(&pdev->dev);
+	drv = pdev->dev.driver;
+	device_unlock(&pdev->dev);
+	if (drv == &smartio_port_driver.driver)
+		return 0;
+	if (!drv || strcmp(drv->name, "pcieport")) {
+		pci_err(pdev, "smartio_port: cannot adopt: not a PCIe port driven by pcieport (driver: %s)\n",
+			drv ? drv->name : "none");
+		return -EBUSY;
+	}
+	ret = smartio_port_check(pdev);
+	if (ret)
+		return ret;
+	device_release_driver(&pdev->dev);
+	smartio_port_override(pdev, "smartio_port");
+	if (device_attach(&pdev->dev) == 1 &&
+	    pdev->dev.driver == &smartio_port_driver.driver)
+		return 0;
+	/* The probe refused and said why: pcieport takes the port back. */
+	smartio_port_override(pdev, "");
+	if (device_attach(&pdev->dev) < 0)
+		pci_warn(pdev, "smartio_port: no driver took the port back\n");
+	return -EIO;
+}
+
+/* "<domain>:<bus>:<device>.<function>" of a port: adopt it. */
+static ssize_t adopt_store(struct device_driver *driver, const char *buf,
+			   size_t count)
+{
+	unsigned int domain, bus, dev, fn;
+	struct pci_dev *pdev;
+	int len = 0, ret;
+
+	if (sscanf(buf, "%x:%x:%x.%x%n", &domain, &bus, &dev, &fn, &len) != 4 ||
+	    !sysfs_streq(buf + len, "") || strnlen(buf, count) != count ||
+	    bus > 0xff || dev > 0x1f || fn > 7)
+		return -EINVAL;
+	pdev = pci_get_domain_bus_and_slot(domain, bus, PCI_DEVFN(dev, fn));
+	if (!pdev)
+		return -ENODEV;
+	mutex_lock(&smartio_port_adopt_lock);
+	ret = smartio_port_adopt(pdev);
+	mutex_unlock(&smartio_port_adopt_lock);
+	pci_dev_put(pdev);
+	return ret ?: count;
+}
+static DRIVER_ATTR_WO(adopt);
+
+static struct attribute *smartio_port_drv_attrs[] = {
+	&driver_attr_adopt.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(smartio_port_drv);
+
 /* No ID table and no MODULE_DEVICE_TABLE: a port is adopted by hand. */
 static struct pci_driver smartio_port_driver = {
 	.name = "smartio_port",
 	.probe = smartio_port_probe,
 	.remove = smartio_port_remove,
+	.groups = smartio_port_drv_groups,
 };
 
 static int __init smartio_port_init(void)

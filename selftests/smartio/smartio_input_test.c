@@ -734,7 +734,12 @@ TEST_F_TIMEOUT(input, borrow, 600)
 
 TEST_F_TIMEOUT(input, return, 600)
 {
+	static const char * const not_force[] = {
+		"Force", "FORCE", "forced", "force ", "force\n\n", " force",
+		"forc", "force\t",
+	};
 	struct result r = { 0 };
+	unsigned int i;
 	char buf[32];
 
 	/* Borrowed and bound: a write wrongly taken would return it. */
@@ -745,10 +750,25 @@ TEST_F_TIMEOUT(input, return, 600)
 	EXPECT_STREQ("borrowed", buf);
 	EXPECT_TRUE(dev_linked(self->nvme));
 
+	/* Nothing but "force", with or without its newline, forces it. */
+	for (i = 0; i < ARRAY_SIZE(not_force); i++) {
+		EXPECT_EQ(EINVAL, dev_write(self->nvme, "return", not_force[i])) {
+			TH_LOG("return <- '%s'", not_force[i]);
+		}
+	}
+	ASSERT_EQ(0, dev_attr(self->nvme, "state", buf, sizeof(buf)));
+	EXPECT_STREQ("borrowed", buf);
+
 	ASSERT_EQ(0, dev_write(self->nvme, "return", "1\n"));
 	ASSERT_EQ(0, dev_attr(self->nvme, "state", buf, sizeof(buf)));
 	EXPECT_STREQ("available", buf);
 	EXPECT_FALSE(dev_linked(self->nvme));
+
+	ASSERT_EQ(0, dev_write(self->nvme, "borrow", "1"));
+	ASSERT_TRUE(wait_driver(self->nvme));
+	ASSERT_EQ(0, dev_write(self->nvme, "return", "force\n"));
+	ASSERT_EQ(0, dev_attr(self->nvme, "state", buf, sizeof(buf)));
+	EXPECT_STREQ("available", buf);
 }
 
 TEST_F_TIMEOUT(input, autoborrow_transparent, 300)

@@ -602,6 +602,49 @@ TEST_F_TIMEOUT(smartio, borrow_mount_return_borrow, 300 * SLOW)
 }
 
 /*
+ * A disk below the device that is open (mounted, or open in a process)
+ * refuses "return" with EBUSY, and in_use names it; "force" returns the
+ * device all the same.
+ */
+TEST_F_TIMEOUT(smartio, return_refused_while_a_disk_is_open, 120 * SLOW)
+{
+	char buf[64], blk[64];
+	int fd, i;
+
+	ASSERT_EQ(0, dev_attr(self->nvme, "in_use", buf, sizeof(buf)));
+	EXPECT_STREQ("", buf);
+	ASSERT_EQ(0, dev_write(self->nvme, "borrow", "1"));
+	ASSERT_EQ(0, wait_blockdev(self->nvme, blk, sizeof(blk)));
+	/* The kernel's partition scan of the new disk opens it a moment. */
+	for (i = 0; i < WAIT_STEPS; i++) {
+		ASSERT_EQ(0, dev_attr(self->nvme, "in_use", buf, sizeof(buf)));
+		if (!buf[0])
+			break;
+		usleep(100000);
+	}
+	EXPECT_STREQ("", buf);
+
+	ASSERT_EQ(0, run("mkfs.ext4 -F -q %s && mkdir -p /mnt/st && mount %s /mnt/st",
+			 blk, blk));
+	EXPECT_EQ(EBUSY, dev_write(self->nvme, "return", "1"));
+	ASSERT_EQ(0, dev_attr(self->nvme, "in_use", buf, sizeof(buf)));
+	EXPECT_STREQ(blk + strlen("/dev/"), buf);
+	ASSERT_EQ(0, run("umount /mnt/st"));
+
+	fd = open(blk, O_RDONLY);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(EBUSY, dev_write(self->nvme, "return", "1\n"));
+	ASSERT_EQ(0, dev_attr(self->nvme, "state", buf, sizeof(buf)));
+	EXPECT_STREQ("borrowed", buf);
+	EXPECT_EQ(0, dev_write(self->nvme, "return", "force"));
+	close(fd);
+	ASSERT_EQ(0, dev_attr(self->nvme, "state", buf, sizeof(buf)));
+	EXPECT_STREQ("available", buf);
+	ASSERT_EQ(0, dev_attr(self->nvme, "in_use", buf, sizeof(buf)));
+	EXPECT_STREQ("", buf);
+}
+
+/*
  * pci_driver names the driver once its probe succeeded, is empty again
  * from its unbind on, and is empty in the pool.
  */
@@ -664,6 +707,8 @@ TEST_F_TIMEOUT(smartio, bad_input_changes_nothing, 30 * SLOW)
 {
 	static const char * const bad[] = {
 		"garbage", "\n", "2", "-1", "1x", "10", "0x1", " ", "yes",
+		/* Only a return takes it, of a borrowed device. */
+		"force",
 	};
 	const char *huge = "99999999999999999999999";
 	const char *targets[3];
@@ -716,11 +761,14 @@ TEST_F_TIMEOUT(smartio, bad_input_changes_nothing, 30 * SLOW)
 	EXPECT_EQ(EACCES, write_str(DEVS "/adapter0/aperture_free", "0"));
 	EXPECT_EQ(EACCES, dev_write(self->nvme, "fit", "0 0 fits"));
 	EXPECT_EQ(EACCES, dev_write(self->nvme, "pci_driver", "nvme"));
+	EXPECT_EQ(EACCES, dev_write(self->nvme, "in_use", "nvme0n1"));
 	EXPECT_EQ(EACCES, write_str(DEVS "/adapter0/scan_added", "5"));
 	EXPECT_EQ(EACCES, write_str(DEVS "/adapter0/scan_dropped", "5"));
 	ASSERT_EQ(0, read_attr(DEVS "/adapter0/aperture_used", buf, sizeof(buf)));
 	EXPECT_STREQ("0", buf);
 	ASSERT_EQ(0, dev_attr(self->nvme, "pci_driver", buf, sizeof(buf)));
+	EXPECT_STREQ("", buf);
+	ASSERT_EQ(0, dev_attr(self->nvme, "in_use", buf, sizeof(buf)));
 	EXPECT_STREQ("", buf);
 	ASSERT_EQ(0, read_attr(DEVS "/adapter0/scan_added", buf, sizeof(buf)));
 	EXPECT_STREQ("0", buf);

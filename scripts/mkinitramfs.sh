@@ -5,7 +5,7 @@
 #
 # A small guest root: busybox, bash, bats, lspci/setpci with pci.ids, nvme,
 # mkfs.ext4, fio, dmsetup, mdadm, sfdisk, flock, pgrep/pkill (busybox-static
-# has neither), lsblk and fuser (the tool's in-use check), udevadm (to test
+# has neither), lsblk and fuser (fuser: the tool's open check), udevadm (to test
 # udev rules; no udevd runs), jq (the tool's --json) and their libraries,
 # smartio's example udev rule as /smartio/90-smartio.rules, the nvme, ext4,
 # device-mapper and md raid1 modules of KVER, and virtio_gpu and bochs for

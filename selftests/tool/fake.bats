@@ -112,6 +112,7 @@ mkfdev() {	# mkfdev FDID VENDOR DEVICE CLASS REMOTE STATE [ADAPTER]
 	echo "0 mem64 nopref 16384" > "$d/resources"
 	echo 16384 > "$d/aperture_needed"
 	echo none > "$d/policy"
+	: > "$d/in_use"
 	: > "$d/borrow"
 	: > "$d/return"
 }
@@ -128,54 +129,6 @@ mknode() {	# mknode DIR MAJOR:MINOR: a device with a node in /dev
 	mkdir -p "$1"
 	echo "$2" > "$1/dev"
 	printf 'MAJOR=%s\nMINOR=%s\nDEVNAME=%s\n' "${2%:*}" "${2#*:}" "${1##*/}" > "$1/uevent"
-}
-
-# stub_users: lsblk and fuser as the in-use check runs them, from files:
-# lsblk prints $FAKE/lsblk.out, fuser the pids in $FAKE/fuser/<node with
-# "/" as "_">; each logs its arguments to $FAKE/<name>.args.
-stub_users() {
-	mkdir -p "$FAKE/bin" "$FAKE/fuser"
-	printf '#!/bin/sh\necho "$*" >> %s/lsblk.args\ncat %s/lsblk.out 2>/dev/null\n' \
-		"$FAKE" "$FAKE" > "$FAKE/bin/lsblk"
-	printf '#!/bin/bash\necho "$*" >> %s/fuser.args\nfor f; do cat "%s/fuser/${f//\\//_}" 2>/dev/null; done\n' \
-		"$FAKE" "$FAKE" > "$FAKE/bin/fuser"
-	chmod +x "$FAKE/bin/lsblk" "$FAKE/bin/fuser"
-	export PATH=$FAKE/bin:$PATH
-}
-
-# mkmpath: NVMe multipath. Borrowed 85000 and 86000 are controllers nvme2
-# and nvme4 of subsystem nvme-subsys3. Namespace 1 is shared: its head
-# disk nvme3n1 (partition nvme3n1p1, generic device ng3n1) lives in the
-# subsystem's directory, and each controller has a hidden path disk
-# (nvme3c2n1, nvme3c4n1: no dev attribute) with the same nsid. Namespace 2
-# (head nvme3n2) has a path through nvme4 only.
-mkmpath() {
-	local s=$SYS/devices/virtual/nvme-subsystem/nvme-subsys3 b c p
-	mkfdev 85000 0x1b36 0x0010 0x010802 85:00.0 borrowed
-	mkfdev 86000 0x1b36 0x0010 0x010802 86:00.0 borrowed
-	mkdir -p "$s" "$SYS/class/nvme-subsystem"
-	ln -s ../../devices/virtual/nvme-subsystem/nvme-subsys3 \
-		"$SYS/class/nvme-subsystem/nvme-subsys3"
-	for b in 85:2 86:4; do
-		c=${b#*:}
-		p=pci10000:80/10000:80:00.0/10000:${b%:*}:00.0
-		ln -s "../../../$p" "$SYS/devices/platform/smartio/${b%:*}000/pci_dev"
-		mknode "$SYS/devices/$p/nvme/nvme$c" "246:$c"
-		ln -s "../../../$p/nvme/nvme$c" "$s/nvme$c"
-		mkdir -p "$SYS/devices/$p/nvme/nvme$c/nvme3c${c}n1"
-		echo 1 > "$SYS/devices/$p/nvme/nvme$c/nvme3c${c}n1/nsid"
-	done
-	mkdir -p "$SYS/devices/$p/nvme/nvme4/nvme3c4n2"
-	echo 2 > "$SYS/devices/$p/nvme/nvme4/nvme3c4n2/nsid"
-	mknode "$s/nvme3n1" 259:10
-	mknode "$s/nvme3n1/nvme3n1p1" 259:11
-	mknode "$s/ng3n1" 245:3
-	mknode "$s/nvme3n2" 259:12
-	mknode "$s/ng3n2" 245:4
-	echo 1 > "$s/nvme3n1/nsid"
-	echo 2 > "$s/nvme3n2/nsid"
-	mkdir -p "$s/nvme3n1/holders" "$s/nvme3n2/holders"
-	MPHEAD=$s/nvme3n1
 }
 
 # on_write FILE SCRIPT: each write of FILE (with run_failing) first runs the
@@ -500,6 +453,7 @@ assert devs[0]["class"] == "0x010802" and devs[0]["vendor"] == "0x1b36"
 	echo 1064960 > "$DEVS/84000/aperture_needed"
 	echo nvme > "$DEVS/84000/pci_driver"
 	echo "borrow 3" > "$DEVS/84000/policy"
+	echo nvme1n1 > "$DEVS/84000/in_use"
 	run --separate-stderr "$TOOL" show 84000
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
@@ -514,6 +468,7 @@ adapter: adapter0
 remote_address: 84:00.0
 state: borrowed
 pci_driver: nvme
+in_use: nvme1n1
 policy: borrow 3
 aperture_needed: 1064960
 resources: 0 mem64 nopref 16384
@@ -547,7 +502,7 @@ assert d == {
     "class": "0x010802", "adapter": "adapter0",
     "serial": "52-54-00-ff-ff-12-34-56",
     "remote_address": "84:00.0", "state": "borrowed",
-    "pci_driver": "nvme", "policy": "none",
+    "pci_driver": "nvme", "in_use": None, "policy": "none",
     "aperture_needed": 1064960,
     "resources": [
         {"bar": 0, "type": "mem64", "prefetchable": False, "size": 16384},
@@ -863,98 +818,75 @@ drm: card1" ]
 	assert_error "return 84000: permission denied (are you root?)"
 }
 
-@test "the in-use check asks lsblk about the disks and fuser about every node, multipath heads too" {
-	stub_users
-	run "$TOOL" return 84000
-	[ "$status" -eq 0 ]
-	[ "$(cat "$DEVS/84000/return")" = 1 ]
-	# lsblk gets the disk and its partitions (in find's order), fuser
-	# each lsblk line's nodes and the character devices.
-	[ "$(tr ' ' '\n' < "$FAKE/lsblk.args" | grep ^/dev/ | sort | tr '\n' ' ')" = "/dev/nvme1n1 /dev/nvme1n1p1 /dev/nvme1n1p2 " ]
-	[ "$(tr ' ' '\n' < "$FAKE/fuser.args" | sort -u | tr '\n' ' ')" = "/dev/ng1n1 /dev/nvme1 " ]
-	mkmpath
-	rm "$FAKE/lsblk.args" "$FAKE/fuser.args"
-	run "$TOOL" return 85000
-	[ "$status" -eq 0 ]
-	# Controller nvme2's path nvme3c2n1 leads to head nvme3n1 and ng3n1.
-	[ "$(tr ' ' '\n' < "$FAKE/lsblk.args" | grep ^/dev/ | sort | tr '\n' ' ')" = "/dev/nvme3n1 " ]
-	[ "$(tr ' ' '\n' < "$FAKE/fuser.args" | sort -u | tr '\n' ' ')" = "/dev/ng3n1 /dev/nvme2 " ]
-	# Not nvme3n2: no path of it through nvme2.
-	! grep -q nvme3n2 "$FAKE/lsblk.args" "$FAKE/fuser.args"
+@test "a return the kernel refuses as in use names the disk from in_use, and says what to do" {
+	fail_write "$DEVS/84000/return" "$EBUSY"
+	echo nvme1n1 > "$DEVS/84000/in_use"
+	run_failing return 84000
+	assert_error "return 84000: nvme1n1 is in use; unmount it, swapoff, remove its device-mapper or md holders or stop the processes that have it open first or use --force"
+	# A module that does not name it.
+	rm "$DEVS/84000/in_use"
+	run_failing return 84000
+	assert_error "return 84000: a disk below it is in use; unmount it, swapoff, remove its device-mapper or md holders or stop the processes that have it open first or use --force"
 }
 
-@test "return is refused while lsblk shows a mount, swap or holder: one line, each use, what to do" {
-	stub_users
-	# As lsblk -nrp -o KNAME,NAME,TYPE,PKNAME,MOUNTPOINT prints them, for
-	# the disk and its partitions: what is below a partition is listed
-	# under the disk again, and md0, on both partitions, below each.
-	cat > "$FAKE/lsblk.out" <<-'EOF'
-	/dev/nvme1n1 /dev/nvme1n1 disk  
-	/dev/nvme1n1p1 /dev/nvme1n1p1 part /dev/nvme1n1 /mnt/my\x20disk
-	/dev/md0 /dev/md0 raid1 /dev/nvme1n1p1 /data
-	/dev/nvme1n1p2 /dev/nvme1n1p2 part /dev/nvme1n1 
-	/dev/dm-0 /dev/mapper/vg-data lvm /dev/nvme1n1p2 /srv
-	/dev/dm-1 /dev/mapper/vg-swap lvm /dev/dm-0 [SWAP]
-	/dev/md0 /dev/md0 raid1 /dev/nvme1n1p2 /data
-	/dev/nvme1n1p1 /dev/nvme1n1p1 part /dev/nvme1n1 /mnt/my\x20disk
-	/dev/md0 /dev/md0 raid1 /dev/nvme1n1p1 /data
-	EOF
-	run --separate-stderr "$TOOL" return 84000
-	assert_error "return 84000: /dev/nvme1n1p1 is mounted on /mnt/my disk, /dev/md0 is mounted on /data, /dev/mapper/vg-data is mounted on /srv, /dev/mapper/vg-swap is used as swap, /dev/nvme1n1p1 is held by /dev/md0, /dev/nvme1n1p2 is held by /dev/dm-0 (vg-data), /dev/dm-0 is held by /dev/dm-1 (vg-swap), /dev/nvme1n1p2 is held by /dev/md0; unmount, swapoff and remove the holders first or use --force"
-	# fuser is asked once a device.
-	[ "$(grep -c /dev/md0 "$FAKE/fuser.args")" -eq 1 ]
-	[ ! -s "$DEVS/84000/return" ]
-	printf '/dev/nvme1n1p2 /dev/nvme1n1p2 part /dev/nvme1n1 [SWAP]\n' > "$FAKE/lsblk.out"
-	run --separate-stderr "$TOOL" return 84000
-	assert_error "return 84000: /dev/nvme1n1p2 is used as swap; swapoff first or use --force"
-}
-
-@test "return is refused while fuser finds a process on one of its nodes, named as the kernel names it" {
-	stub_users
-	sleep 100 & local pid=$!
-	printf '/dev/dm-0 /dev/mapper/fast dm /dev/nvme1n1p1 \n' > "$FAKE/lsblk.out"
-	# Opened as /dev/mapper/fast, a node of its own: named dm-0.
-	echo " $pid" > "$FAKE/fuser/_dev_mapper_fast"
-	echo " $pid" > "$FAKE/fuser/_dev_nvme1"
-	run --separate-stderr "$TOOL" return 84000
-	kill $pid
-	assert_error "return 84000: /dev/nvme1n1p1 is held by /dev/dm-0 (fast), /dev/dm-0 is open in process $pid (sleep), /dev/nvme1 is open in process $pid (sleep); remove the holders and stop the processes first or use --force"
-	[ ! -s "$DEVS/84000/return" ]
-}
-
-@test "return --force (or -f) returns a device whatever uses it, without asking lsblk or fuser" {
-	stub_users
-	printf '/dev/nvme1n1p1 /dev/nvme1n1p1 part /dev/nvme1n1 /mnt\n' > "$FAKE/lsblk.out"
-	run --separate-stderr "$TOOL" return 84000
-	[ "$status" -eq 1 ]
-	rm "$FAKE/lsblk.args" "$FAKE/fuser.args"
-	run --separate-stderr "$TOOL" return --force 84000
-	[ "$status" -eq 0 ]
-	[ -z "$output$stderr" ]
-	[ "$(cat "$DEVS/84000/return")" = 1 ]
+@test "return --force (or -f) writes force: the kernel returns the device whatever uses it" {
+	local f
+	for f in --force -f; do
+		: > "$DEVS/84000/return"
+		run --separate-stderr "$TOOL" return $f 84000
+		[ "$status" -eq 0 ]
+		[ -z "$output$stderr" ]
+		[ "$(cat "$DEVS/84000/return")" = force ]
+	done
 	: > "$DEVS/84000/return"
 	run "$TOOL" return 84000 --force
 	[ "$status" -eq 0 ]
-	[ "$(cat "$DEVS/84000/return")" = 1 ]
-	: > "$DEVS/84000/return"
-	run "$TOOL" return -f 84000
-	[ "$status" -eq 0 ]
-	[ "$(cat "$DEVS/84000/return")" = 1 ]
-	[ ! -e "$FAKE/lsblk.args" ] && [ ! -e "$FAKE/fuser.args" ]
+	[ "$(cat "$DEVS/84000/return")" = force ]
 }
 
-@test "without lsblk or fuser the in-use check refuses, and says --force goes ahead" {
+# stub_fuser: fuser prints the pids in $FAKE/fuser/<node with "/" as "_">
+# and logs its arguments to $FAKE/fuser.args.
+stub_fuser() {
+	mkdir -p "$FAKE/fuser"
+	printf '#!/bin/bash\necho "$*" >> %s/fuser.args\nfor f; do cat "%s/fuser/${f//\\//_}" 2>/dev/null; done\n' \
+		"$FAKE" "$FAKE" > "$FAKE/bin/fuser"
+	chmod +x "$FAKE/bin/fuser"
+}
+
+@test "return asks fuser about the character devices only, and is refused while a process has one open" {
+	stub_fuser
+	run "$TOOL" return 84000
+	[ "$status" -eq 0 ]
+	[ "$(cat "$DEVS/84000/return")" = 1 ]
+	# The controller and its generic namespace: the disks are the kernel's.
+	[ "$(tr ' ' '\n' < "$FAKE/fuser.args" | sort | tr '\n' ' ')" = "/dev/ng1n1 /dev/nvme1 " ]
+	: > "$DEVS/84000/return"
+	sleep 100 & local pid=$!
+	echo " $pid" > "$FAKE/fuser/_dev_nvme1"
+	echo " $pid" > "$FAKE/fuser/_dev_ng1n1"
+	run --separate-stderr "$TOOL" return 84000
+	kill $pid
+	assert_error "return 84000: /dev/nvme1 is open in process $pid (sleep), /dev/ng1n1 is open in process $pid (sleep); stop the processes first or use --force"
+	[ ! -s "$DEVS/84000/return" ]
+	rm "$FAKE/fuser.args"
+	run "$TOOL" return -f 84000
+	[ "$status" -eq 0 ]
+	[ "$(cat "$DEVS/84000/return")" = force ]
+	[ ! -e "$FAKE/fuser.args" ]
+}
+
+@test "without fuser the open check refuses, and says --force goes ahead" {
 	local c
 	mkdir "$FAKE/minbin"
-	for c in bash cat find sort awk readlink tr grep sed mktemp; do
+	for c in bash cat find sort readlink tr mktemp; do
 		ln -s "$(command -v $c)" "$FAKE/minbin/$c"
 	done
 	PATH=$FAKE/minbin run --separate-stderr "$FAKE/minbin/bash" "$TOOL" return 84000
-	assert_error "return 84000: cannot tell whether its devices are in use without lsblk and fuser (install util-linux and psmisc); use --force to go ahead"
+	assert_error "return 84000: cannot tell whether its devices are open without fuser (install psmisc); use --force to go ahead"
 	[ ! -s "$DEVS/84000/return" ]
 	PATH=$FAKE/minbin run "$FAKE/minbin/bash" "$TOOL" return --force 84000
 	[ "$status" -eq 0 ]
-	[ "$(cat "$DEVS/84000/return")" = 1 ]
+	[ "$(cat "$DEVS/84000/return")" = force ]
 }
 
 @test "config lists, reads and sets autoborrow_transparent" {

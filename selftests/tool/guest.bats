@@ -315,7 +315,7 @@ future_address() {
 	[ "$(jq -r '.[0] | "\(.aperture_size) \(.aperture_used) \(.aperture_free) \(.link)"' <<< "$output")" = "$(cat $a/aperture_size) $(cat $a/aperture_used) $(cat $a/aperture_free) up" ]
 }
 
-@test "return is refused while mounted, works after umount; again it is a no-op" {
+@test "return is refused by the kernel while mounted, works after umount; again it is a no-op" {
 	local addr blk
 	smartio_tool borrow "$FDID"
 	addr=$(basename "$(readlink $SIO/devices/"$FDID"/pci_dev)")
@@ -328,9 +328,14 @@ future_address() {
 	run --separate-stderr smartio_tool return "$FDID"
 	[ "$status" -eq 1 ]
 	[ -z "$output" ]
-	[ "$stderr" = "smartio_tool: return $FDID: $blk is mounted on $MNT; unmount first or use --force" ]
+	[ "$stderr" = "smartio_tool: return $FDID: ${blk#/dev/} is in use; unmount it, swapoff, remove its device-mapper or md holders or stop the processes that have it open first or use --force" ]
 	[ "$(state)" = borrowed ]
 	[ "$(cat $MNT/file)" = data ]
+	# The kernel refuses: a plain write does not get past it either.
+	run sh -c "echo 1 > $SIO/devices/$FDID/return"
+	[ "$status" -ne 0 ]
+	[ "$(state)" = borrowed ]
+	[ "$(cat $SIO/devices/"$FDID"/in_use)" = "${blk#/dev/}" ]
 
 	umount $MNT
 	run --separate-stderr smartio_tool return "$FDID"

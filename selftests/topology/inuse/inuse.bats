@@ -4,11 +4,16 @@
 # Host-side, against a guest booted with the "inuse" topology: the basic
 # fabric (83000, an NVMe of its own) plus two controllers, 85000 and 86000,
 # of one NVM subsystem sharing namespace 1, which the guest sees as one
-# multipath head disk. "smartio_tool return" refuses a device while a file
-# system, a device-mapper or md holder, a swap area or a process uses one
-# of its devices, and goes ahead once that use is gone, or with --force.
+# multipath head disk. The kernel refuses the return of a device while a
+# file system, a device-mapper or md holder, a swap area or a process has
+# its disk (or the multipath head of its path) open; smartio_tool adds
+# processes holding a character device open. Both go ahead once that use
+# is gone, or with --force.
 
 load ../../host/helpers
+
+# The end of the tool's line for a disk the kernel says is in use.
+IN_USE="is in use; unmount it, swapoff, remove its device-mapper or md holders or stop the processes that have it open first or use --force"
 
 # Guest shell functions (pass "$IN_FNS; ..." to gexec):
 #   head            the multipath head disk's name (nvmeXn1)
@@ -57,7 +62,10 @@ teardown_file() {
 	for f in 85000 86000; do
 		run gexec "smartio_tool return $f"
 		[ "$status" -eq 1 ]
-		[ "$output" = "smartio_tool: return $f: /dev/${HEAD}p2 is mounted on /mnt/inuse; unmount first or use --force" ]
+		[ "$output" = "smartio_tool: return $f: $HEAD $IN_USE" ]
+		# The kernel's own refusal, and its answer.
+		run gexec "echo 1 > /sys/bus/smartio/devices/$f/return; echo rc=\$?; cat /sys/bus/smartio/devices/$f/in_use"
+		[ "$output" = $'rc=1\n'"$HEAD" ] || [[ "$output" == *$'rc=1\n'"$HEAD" ]]
 		run gexec "$IN_FNS; st $f; cat /mnt/inuse/hello"
 		[ "$output" = $'borrowed\nhello' ]
 	done
@@ -76,18 +84,18 @@ teardown_file() {
 	dm=${lines[-1]}
 	run gexec "smartio_tool return 85000"
 	[ "$status" -eq 1 ]
-	[ "$output" = "smartio_tool: return 85000: /dev/mapper/inuse-lin is mounted on /mnt/dm, /dev/${HEAD}p1 is held by /dev/$dm (inuse-lin); unmount and remove the holders first or use --force" ]
+	[ "$output" = "smartio_tool: return 85000: $HEAD $IN_USE" ]
 
 	run gexec "umount /mnt/dm && { setsid sleep 1000 < /dev/mapper/inuse-lin > /dev/null 2>&1 & echo \$! > /tmp/holder.pid; } && sleep 0.3 && cat /tmp/holder.pid"
 	[ "$status" -eq 0 ]
 	pid=$output
 	run gexec "smartio_tool return 86000"
 	[ "$status" -eq 1 ]
-	[ "$output" = "smartio_tool: return 86000: /dev/${HEAD}p1 is held by /dev/$dm (inuse-lin), /dev/$dm is open in process $pid (sleep); remove the holders and stop the processes first or use --force" ]
+	[ "$output" = "smartio_tool: return 86000: $HEAD $IN_USE" ]
 
 	run gexec "kill $pid; sleep 0.3; smartio_tool return 86000"
 	[ "$status" -eq 1 ]
-	[ "$output" = "smartio_tool: return 86000: /dev/${HEAD}p1 is held by /dev/$dm (inuse-lin); remove the holders first or use --force" ]
+	[ "$output" = "smartio_tool: return 86000: $HEAD $IN_USE" ]
 	run gexec "$IN_FNS; st 85000; st 86000"
 	[ "$output" = $'borrowed\nborrowed' ]
 
@@ -101,7 +109,7 @@ teardown_file() {
 	[ "$status" -eq 0 ]
 	run gexec "smartio_tool return 85000"
 	[ "$status" -eq 1 ]
-	[ "$output" = "smartio_tool: return 85000: /dev/${HEAD}p1 is held by /dev/md0; remove the holders first or use --force" ]
+	[ "$output" = "smartio_tool: return 85000: $HEAD $IN_USE" ]
 	run gexec "$IN_FNS; mdadm --stop /dev/md0 >/dev/null 2>&1 && smartio_tool return 85000 && st 85000"
 	[ "$status" -eq 0 ]
 	[ "$output" = available ]
@@ -112,7 +120,7 @@ teardown_file() {
 	[ "$status" -eq 0 ]
 	run gexec "smartio_tool return 86000"
 	[ "$status" -eq 1 ]
-	[ "$output" = "smartio_tool: return 86000: /dev/${HEAD}p2 is used as swap; swapoff first or use --force" ]
+	[ "$output" = "smartio_tool: return 86000: $HEAD $IN_USE" ]
 	run gexec "$IN_FNS; swapoff /dev/${HEAD}p2 && smartio_tool return 86000 && st 86000"
 	[ "$status" -eq 0 ]
 	[ "$output" = available ]

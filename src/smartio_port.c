@@ -695,24 +695,40 @@ static int smartio_port_adopt(struct pci_dev *pdev)
 	return -EIO;
 }
 
-/* "<domain>:<bus>:<device>.<function>" of a port: adopt it. */
+/*
+ * The port's name as the PCI core gives it ("0000:00:04.0"), with or
+ * without a newline: adopt it.
+ */
 static ssize_t adopt_store(struct device_driver *driver, const char *buf,
 			   size_t count)
 {
 	unsigned int domain, bus, dev, fn;
 	struct pci_dev *pdev;
-	int len = 0, ret;
+	size_t len = count;
+	char name[32];
+	int ret;
 
-	if (sscanf(buf, "%x:%x:%x.%x%n", &domain, &bus, &dev, &fn, &len) != 4 ||
-	    !sysfs_streq(buf + len, "") || strnlen(buf, count) != count ||
+	if (len && buf[len - 1] == '\n')
+		len--;
+	if (!len || len >= sizeof(name) || strnlen(buf, len) != len)
+		return -EINVAL;
+	memcpy(name, buf, len);
+	name[len] = '\0';
+	if (sscanf(name, "%x:%x:%x.%x", &domain, &bus, &dev, &fn) != 4 ||
 	    bus > 0xff || dev > 0x1f || fn > 7)
 		return -EINVAL;
 	pdev = pci_get_domain_bus_and_slot(domain, bus, PCI_DEVFN(dev, fn));
 	if (!pdev)
 		return -ENODEV;
+	/* sscanf() takes more than the name ("0x", leading zeros, a tail). */
+	if (strcmp(name, pci_name(pdev))) {
+		ret = -EINVAL;
+		goto put_pdev;
+	}
 	mutex_lock(&smartio_port_adopt_lock);
 	ret = smartio_port_adopt(pdev);
 	mutex_unlock(&smartio_port_adopt_lock);
+put_pdev:
 	pci_dev_put(pdev);
 	return ret ?: count;
 }

@@ -118,6 +118,19 @@ setup_file() {
 	run gexec "smartio_tool adopt $PORT"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"adopted already; nothing to do"* ]]
+	# The kernel's adopt: an adopted port is a success that changes
+	# nothing; a malformed address is refused.
+	run gexec "A=/sys/bus/pci/drivers/smartio_port/adopt; echo $PORT > \$A; echo rc=\$?
+		for a in garbage ${PORT}x ${PORT#0000:} 0000:00:4.0 0000:00:20.0 0000:100:00.0; do echo \$a > \$A 2>/dev/null; echo rc=\$?; done
+		ls /sys/bus/smartio/devices | grep -c adapter"
+	[ "$output" = "rc=0
+rc=1
+rc=1
+rc=1
+rc=1
+rc=1
+rc=1
+1" ]
 	run gexec "readlink /sys/bus/pci/devices/$PORT/driver; lspci -D; smartio_tool adapters"
 	[[ "${lines[0]}" == */smartio_port ]]
 	[[ "$output" != *"0000:03:00.0"* ]]

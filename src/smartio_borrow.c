@@ -268,9 +268,8 @@ static int smartio_find_open_disk(struct device *dev, void *name)
  * device-mapper or md device, or open in a process. Removing the device
  * would take that disk away from its user. Character devices (an NVMe
  * controller's, a DRM card's) are not counted: their drivers end their
- * open files on removal. The answer holds only as long as nothing opens
- * the disk: a caller removing the device holds the rescan lock, which
- * keeps new disks from appearing, but not an open of an existing one.
+ * open files on removal. The answer is the moment's: nothing keeps a
+ * disk from being opened, or a new one from appearing, right after.
  *
  * Return: true, with the disk's name in @name, if one is open.
  */

@@ -1301,15 +1301,18 @@ smartio_tool: apply: some borrows failed (see above)" ]]
 	run --separate-stderr "$TOOL" return -h
 	[ "$status" -eq 0 ]
 	[ "${lines[0]}" = "usage: smartio_tool return [-f|--force] [--strict] FDID" ]
-	[ "${lines[1]}" = "    give a borrowed device back to the pool (one" ]
+	[ "${lines[1]}" = "    give a borrowed device back; refused while in use, unless --force" ]
+	[ "${#lines[@]}" -eq 2 ]
 	! grep -q "borrow \[" <<< "$output"
 	run --separate-stderr "$TOOL" config --help
 	[ "${lines[0]}" = "usage: smartio_tool config [NAME [VALUE]]" ]
-	[[ "${lines[1]}" == "    print every setting as NAME=VALUE"* ]]
+	[[ "${lines[1]}" == "    print every setting, print one or set one"* ]]
 	run --separate-stderr "$TOOL" frob -h
 	assert_usage "unknown command: frob (see smartio_tool --help)"
 	# Every command of --help has its own -h.
-	for c in $("$TOOL" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z]*\) .*/\1/p' | grep -v '^help$'); do
+	cmds=$("$TOOL" --help | sed -n '/^Commands:/,/^$/s/^  \([a-z][a-z-]*\).*/\1/p' | grep -v '^help$')
+	[ "$(wc -w <<< "$cmds")" -eq 15 ]
+	for c in $cmds; do
 		run "$TOOL" "$c" -h
 		[ "$status" -eq 0 ]
 		[[ "${lines[0]}" == "usage: smartio_tool $c"* ]]
@@ -1365,9 +1368,9 @@ procs() {
 	chmod +x "$FAKE/bin/udevadm"
 	PATH=$FAKE/bin:$PATH run --separate-stderr "$TOOL" monitor
 	[ "$status" -eq 0 ]
-	[ "$output" = "add 83000 (adapter0) 1b36:0010 class 010802
-change 83000 borrowed (adapter0) 1b36:0010 class 010802
-change adapter0 autoborrow_transparent=1
+	[ "$output" = "add 83000 adapter=adapter0 fdid=83000 pci_id=1B36:0010 pci_class=010802
+change 83000 adapter=adapter0 fdid=83000 state=borrowed pci_id=1B36:0010 pci_class=010802
+change adapter0 autoborrow=1
 change adapter0 slot=85:00.0 slot_power=off
 change adapter0 slot=85:00.0 slot_power=on" ]
 	# --json: one object a line, every variable of smartio's by its name.

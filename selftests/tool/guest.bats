@@ -520,13 +520,13 @@ borrow vendor=1b36" ]
 	wait_blockdev > /dev/null
 	smartio_tool return "$FDID"
 	for i in $(seq 100); do
-		grep -q "^change $FDID available" "$log" && break
+		grep -q "^change $FDID .*state=available" "$log" && break
 		sleep 0.1
 	done
 	pid=$(cat "$BATS_TEST_TMPDIR/monitor.pid")
 	kill -- -"$pid" 2> /dev/null || kill "$pid"
 	cat "$log"
-	grep -qx "change $FDID borrowed (adapter0) 1b36:0010 class 010802" "$log"
-	grep -qx "change $FDID available (adapter0) 1b36:0010 class 010802" "$log"
+	grep -qx "change $FDID adapter=adapter0 fdid=$FDID .*state=borrowed pci_id=1B36:0010 pci_class=010802" "$log"
+	grep -qx "change $FDID adapter=adapter0 fdid=$FDID .*state=available pci_id=1B36:0010 pci_class=010802" "$log"
 	[ "$(grep -c . "$log")" -ge 2 ]
 }

@@ -336,7 +336,7 @@ void smartio_borrow_again(struct smartio_adapter *adapter);
 
 /* smartio_scan.c */
 int smartio_walk(struct smartio_adapter *adapter, bool pool);
-void smartio_scan_all(void);
+int smartio_scan_all(void);
 
 /* smartio_sysfs.c */
 extern struct bus_type smartio_bus_type;

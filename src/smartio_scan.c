@@ -379,9 +379,18 @@ static void smartio_power_on_all(void)
 	}
 }
 
-void smartio_scan_all(void)
+/**
+ * smartio_scan_all() - scan every adapter's fabric into the pool
+ *
+ * Return: 0 when at least one adapter's link was up (its fabric scanned);
+ * -ENODEV when no adapter is bound, -ENOLINK when every adapter's link is
+ * down: the write of "scan" tells its writer, whichever tool it is, that
+ * nothing could be scanned.
+ */
+int smartio_scan_all(void)
 {
 	struct smartio_adapter *adapter;
+	int ret = -ENODEV;
 	LIST_HEAD(dead);
 
 	/* Adapters bound just now have their host bridge first. */
@@ -401,11 +410,17 @@ void smartio_scan_all(void)
 
 	pci_lock_rescan_remove();
 	mutex_lock(&smartio_lock);
-	list_for_each_entry(adapter, &smartio_adapters, node)
+	list_for_each_entry(adapter, &smartio_adapters, node) {
+		if (smartio_link_up(adapter))
+			ret = 0;
+		else if (ret)
+			ret = -ENOLINK;
 		smartio_scan_adapter(adapter, &dead, false);
+	}
 	mutex_unlock(&smartio_lock);
 	pci_unlock_rescan_remove();
 	smartio_fdevs_unregister(&dead);
 	mutex_unlock(&smartio_scan_mutex);
+	return ret;
 }
 

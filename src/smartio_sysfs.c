@@ -22,8 +22,8 @@ static ssize_t scan_store(smartio_bus_type_t *bus, const char *buf,
 	ret = smartio_parse_true(buf, count);
 	if (ret)
 		return ret;
-	smartio_scan_all();
-	return count;
+	ret = smartio_scan_all();
+	return ret ? ret : count;
 }
 static BUS_ATTR_WO(scan);
 

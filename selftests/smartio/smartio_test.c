@@ -415,6 +415,26 @@ TEST_F_TIMEOUT(bare, load_unload, 30 * SLOW)
 	EXPECT_NE(0, access(DEVS "/adapter0", F_OK));
 }
 
+/*
+ * A scan that can reach no fabric fails, so that a plain write of "scan"
+ * says so: ENODEV without an adapter, ENOLINK with every link down.
+ */
+TEST_F_TIMEOUT(bare, scan_fails_without_a_fabric_to_scan, 60 * SLOW)
+{
+	char buf[64];
+
+	if (module_loaded())
+		ASSERT_EQ(0, unload_module());
+	ASSERT_EQ(0, run("insmod %s", ko_path()));
+	EXPECT_EQ(ENODEV, do_scan());
+	ASSERT_EQ(0, run("insmod %s link_down_at_probe=1", emul_ko_path()));
+	ASSERT_EQ(0, read_attr(DEVS "/adapter0/link", buf, sizeof(buf)));
+	ASSERT_STREQ("down", buf);
+	EXPECT_EQ(ENOLINK, do_scan());
+	EXPECT_EQ(0, fabric_devices(NULL, 0));
+	ASSERT_EQ(0, unload_module());
+}
+
 /* The first scan after a load adds the whole pool; the next one nothing. */
 TEST_F_TIMEOUT(bare, scan_counts_added_and_dropped, 60 * SLOW)
 {

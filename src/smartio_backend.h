@@ -155,5 +155,6 @@ void *smartio_adapter_priv(const struct smartio_adapter *adapter);
 struct dentry *smartio_adapter_debugfs(const struct smartio_adapter *adapter);
 void smartio_adapters_settle(void);
 bool smartio_device_in_use(struct device *dev, char *name);
+bool smartio_adapter_in_use(struct smartio_adapter *adapter, char *name);
 
 #endif /* _SMARTIO_BACKEND_H */

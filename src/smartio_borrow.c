@@ -283,6 +283,23 @@ bool smartio_device_in_use(struct device *dev, char *name)
 }
 EXPORT_SYMBOL_GPL(smartio_device_in_use);
 
+/**
+ * smartio_adapter_in_use() - find an open disk below an adapter's devices
+ * @adapter: the adapter
+ * @name: DISK_NAME_LEN bytes for the open disk's name
+ *
+ * As smartio_device_in_use(), for every device borrowed through @adapter:
+ * they are below its synthetic host bridge, a child of the adapter. A
+ * backend asks before it takes the adapter away, which returns them all.
+ *
+ * Return: true, with the disk's name in @name, if one is open.
+ */
+bool smartio_adapter_in_use(struct smartio_adapter *adapter, char *name)
+{
+	return smartio_device_in_use(&adapter->dev, name);
+}
+EXPORT_SYMBOL_GPL(smartio_adapter_in_use);
+
 /*
  * Opens that end by themselves, the kernel's partition scan of a new disk
  * and udev's probe of it, are no reason to refuse a return: they get a

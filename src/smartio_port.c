@@ -658,7 +658,7 @@ static void smartio_port_remove(struct pci_dev *pdev)
 
 static struct pci_driver smartio_port_driver;
 
-/* One adopt at a time: each hands a port from pcieport to this driver. */
+/* One adopt or release at a time: each hands a port between drivers. */
 static DEFINE_MUTEX(smartio_port_adopt_lock);
 
 /*
@@ -696,17 +696,52 @@ static int smartio_port_adopt(struct pci_dev *pdev)
 }
 
 /*
- * The port's name as the PCI core gives it ("0000:00:04.0"), with or
- * without a newline: adopt it.
+ * Hands an adopted port back, unless a disk below one of its borrowed
+ * devices is in use (opens that end by themselves get a second, as for a
+ * return). The write returns once pcieport drives the port again. One
+ * that is not adopted is left as it is.
  */
-static ssize_t adopt_store(struct device_driver *driver, const char *buf,
-			   size_t count)
+static int smartio_port_release(struct pci_dev *pdev)
+{
+	char disk[DISK_NAME_LEN];
+	struct smartio_port *port;
+	bool busy = false;
+	int i;
+
+	device_lock(&pdev->dev);
+	if (pdev->dev.driver != &smartio_port_driver.driver) {
+		device_unlock(&pdev->dev);
+		return 0;
+	}
+	port = pci_get_drvdata(pdev);
+	for (i = 0; i < 20; i++) {
+		busy = smartio_adapter_in_use(port->adapter, disk);
+		if (!busy)
+			break;
+		msleep(50);
+	}
+	device_unlock(&pdev->dev);
+	if (busy) {
+		pci_err(pdev, "smartio_port: cannot release: %s below it is in use\n",
+			disk);
+		return -EBUSY;
+	}
+	device_release_driver(&pdev->dev);
+	flush_workqueue(smartio_port_wq);
+	return 0;
+}
+
+/*
+ * The port named exactly as the PCI core names it ("0000:00:04.0"), with
+ * or without a newline, referenced in *@pdevp.
+ */
+static int smartio_port_lookup(const char *buf, size_t count,
+			       struct pci_dev **pdevp)
 {
 	unsigned int domain, bus, dev, fn;
 	struct pci_dev *pdev;
 	size_t len = count;
 	char name[32];
-	int ret;
 
 	if (len && buf[len - 1] == '\n')
 		len--;
@@ -722,20 +757,47 @@ static ssize_t adopt_store(struct device_driver *driver, const char *buf,
 		return -ENODEV;
 	/* sscanf() takes more than the name ("0x", leading zeros, a tail). */
 	if (strcmp(name, pci_name(pdev))) {
-		ret = -EINVAL;
-		goto put_pdev;
+		pci_dev_put(pdev);
+		return -EINVAL;
 	}
+	*pdevp = pdev;
+	return 0;
+}
+
+/* Runs @op on the port written, one adopt or release at a time. */
+static ssize_t smartio_port_store(const char *buf, size_t count,
+				  int (*op)(struct pci_dev *pdev))
+{
+	struct pci_dev *pdev;
+	int ret;
+
+	ret = smartio_port_lookup(buf, count, &pdev);
+	if (ret)
+		return ret;
 	mutex_lock(&smartio_port_adopt_lock);
-	ret = smartio_port_adopt(pdev);
+	ret = op(pdev);
 	mutex_unlock(&smartio_port_adopt_lock);
-put_pdev:
 	pci_dev_put(pdev);
 	return ret ?: count;
 }
+
+static ssize_t adopt_store(struct device_driver *driver, const char *buf,
+			   size_t count)
+{
+	return smartio_port_store(buf, count, smartio_port_adopt);
+}
 static DRIVER_ATTR_WO(adopt);
+
+static ssize_t release_store(struct device_driver *driver, const char *buf,
+			     size_t count)
+{
+	return smartio_port_store(buf, count, smartio_port_release);
+}
+static DRIVER_ATTR_WO(release);
 
 static struct attribute *smartio_port_drv_attrs[] = {
 	&driver_attr_adopt.attr,
+	&driver_attr_release.attr,
 	NULL,
 };
 ATTRIBUTE_GROUPS(smartio_port_drv);

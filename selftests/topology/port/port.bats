@@ -203,12 +203,18 @@ rc=1
 	[[ "$output" != *"5000:"* ]]
 }
 
-@test "release refuses while a borrowed device below is in use, unless --force" {
+@test "the kernel refuses to release a port while a disk below a borrowed device is in use; the port stays adopted" {
 	run gexec "$FNS; f=\$(nvme_fdid) && b=\$(wait_blk \$f) && hold \$b > /dev/null && smartio_tool release $PORT"
 	[ "$status" -eq 1 ]
-	[[ "$output" =~ ^"smartio_tool: release $PORT: nvme"[0-9]+"n1 (of "[0-9a-f]+") is in use; unmount it, swapoff, remove its device-mapper or md holders or stop the processes that have it open first or use --force"$ ]]
-	run gexec "kill \$(cat /tmp/holder.pid); readlink /sys/bus/pci/devices/$PORT/driver"
-	[[ "$output" == */smartio_port ]]
+	[[ "$output" =~ ^"smartio_tool: release $PORT: nvme"[0-9]+"n1 below it is in use; unmount it, swapoff, remove its device-mapper or md holders or stop the processes that have it open first or use --force"$ ]]
+	# The plain write is refused the same way, with the reason in the log.
+	run gexec "echo $PORT > /sys/bus/pci/drivers/smartio_port/release; echo rc=\$?
+		dmesg | grep -c '$PORT: smartio_port: cannot release: nvme.*n1 below it is in use'
+		kill \$(cat /tmp/holder.pid); readlink /sys/bus/pci/devices/$PORT/driver; ls /sys/bus/smartio/devices"
+	[[ "$output" == *"rc=1"* ]]
+	[ "${lines[-3]}" -ge 2 ] || [ "${lines[-4]}" -ge 2 ]
+	[[ "$output" == *"/smartio_port"* ]]
+	[[ "$output" == *adapter0* ]]
 }
 
 @test "release returns what is borrowed; the OS enumerates the chassis again with its data; pcieport drives the port" {
@@ -226,6 +232,10 @@ rc=1
 	run gexec "smartio_tool release $PORT"
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"not adopted; nothing to do"* ]]
+	# The plain write on a port pcieport drives succeeds and changes nothing.
+	run gexec "echo $PORT > /sys/bus/pci/drivers/smartio_port/release && readlink /sys/bus/pci/devices/$PORT/driver"
+	[ "$status" -eq 0 ]
+	[[ "$output" == */pcieport ]]
 }
 
 @test "adopt, borrow, read, return and release ${SMARTIO_PORT_CYCLES:-5} times in a row" {
@@ -242,7 +252,8 @@ rc=1
 
 @test "adopt, borrow, read, return and release through sysfs alone ${SMARTIO_PORT_RAW_CYCLES:-5} times in a row" {
 	# The kernel's path without the tool's waits, adopting by the
-	# driver's adopt attribute and by driver_override and bind in turn:
+	# driver's adopt attribute and by driver_override and bind in turn,
+	# releasing by the driver's release attribute and by unbind:
 	# the debug kernel runs
 	# 50 of these (check.sh), about 13 s each there.
 	GX_TIMEOUT=$((${SMARTIO_PORT_RAW_CYCLES:-5} * 60)) run gx "S=/sys/bus/smartio P=$PORT
@@ -257,9 +268,15 @@ rc=1
 				[ -e \"\$d\" ] && [ -b \"/dev/\${d##*/}\" ] && { b=/dev/\${d##*/}; break 2; }; done; sleep 0.1; done
 			for j in \$(seq 50); do [ -n \"\$b\" ] && [ \"\$(dd if=\$b bs=512 count=1 2>/dev/null | head -c 19)\" = smartio-port-borrow ] && break; sleep 0.1; done
 			[ \$j -lt 50 ] || { echo cycle \$i: no data on \$b; exit 1; }
-			echo 1 > \$S/devices/\$f/return && echo \$P > /sys/bus/pci/drivers/smartio_port/unbind || { echo cycle \$i: release failed; exit 1; }
-			for j in \$(seq 300); do case \$(readlink /sys/bus/pci/devices/\$P/driver) in *pcieport) break;; esac; sleep 0.1; done
-			[ \$j -lt 300 ] || { echo cycle \$i: pcieport did not take the port back; exit 1; }
+			echo 1 > \$S/devices/\$f/return || { echo cycle \$i: return failed; exit 1; }
+			# release returns once pcieport has the port; unbind before.
+			if [ \$((i % 2)) -eq 1 ]; then echo \$P > /sys/bus/pci/drivers/smartio_port/release &&
+				case \$(readlink /sys/bus/pci/devices/\$P/driver) in *pcieport) ;; *) false;; esac ||
+				{ echo cycle \$i: release failed or returned before pcieport had the port; exit 1; }
+			else echo \$P > /sys/bus/pci/drivers/smartio_port/unbind || { echo cycle \$i: unbind failed; exit 1; }
+				for j in \$(seq 300); do case \$(readlink /sys/bus/pci/devices/\$P/driver) in *pcieport) break;; esac; sleep 0.1; done
+				[ \$j -lt 300 ] || { echo cycle \$i: pcieport did not take the port back; exit 1; }
+			fi
 		done; echo \$i cycles"
 	echo "$output"
 	[ "$status" -eq 0 ]
@@ -319,6 +336,17 @@ rc=1
 	[[ "${lines[0]}" == /dev/nvme* ]]
 	[ "${lines[1]}" = 1 ]
 	[[ "${lines[2]}" == /dev/nvme* ]]
+}
+
+@test "release --force hands the port back whatever is in use below it" {
+	GX_TIMEOUT=600 run gx "$FNS; smartio_tool adopt $PORT > /dev/null && smartio_tool scan > /dev/null && f=\$(nvme_fdid) &&
+		smartio_tool borrow \$f > /dev/null && b=\$(wait_blk \$f) && hold \$b > /dev/null &&
+		! smartio_tool release $PORT 2> /dev/null && smartio_tool release --force $PORT &&
+		readlink /sys/bus/pci/devices/$PORT/driver; kill \$(cat /tmp/holder.pid); ser_blk chassis0"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "${lines[0]}" == */pcieport ]]
+	[[ "${lines[1]}" == /dev/nvme* ]]
 }
 
 @test "rmmod smartio_port hands every adopted port back to the OS and pcieport, with their slots" {

@@ -1190,6 +1190,22 @@ $(cat "$POLICY_FILE")" ]
 	cmp "$POLICY_FILE" "$BUS/autoborrow_policy"
 }
 
+@test "apply with every link down: the kernel's scan refusal is a note, the policy applies to the pool as it is" {
+	mkpolicy "borrow vendor=1b36"
+	decide 83000 "borrow 1"
+	decide 84000 "borrow 1"
+	mkborrowed 83000 83:00.0
+	fail_write "$BUS/scan" "$ENOLINK"
+	SMARTIO_POLICY=$POLICY_FILE run_failing apply
+	[ "$status" -eq 0 ]
+	[ "$stderr" = "smartio_tool: apply: scan: the link of every adapter is down (adapter0)" ]
+	[ "$output" = "83000: borrowed as 10000:83:00.0 (line 1)
+84000: already borrowed (line 1)" ]
+	fail_write "$BUS/scan" "$EBUSY"
+	SMARTIO_POLICY=$POLICY_FILE run_failing apply
+	assert_error "apply: scan: failed with EBUSY"
+}
+
 @test "apply does no matching of its own: the kernel's decision stands whatever the file looks like" {
 	# A rule the kernel reads differently from a shell ([^0] is not a
 	# negation in glob_match()): the tool reports the kernel's reading.

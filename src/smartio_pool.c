@@ -520,6 +520,7 @@ static ssize_t return_store(struct device *dev, struct device_attribute *attr,
 	struct smartio_fdev *fdev = to_smartio_fdev(dev);
 	/* No NUL inside: "force" followed by anything is no request. */
 	bool force = strnlen(buf, count) == count && sysfs_streq(buf, "force");
+	struct kernfs_node *kn;
 	int ret;
 
 	if (!force) {
@@ -529,8 +530,14 @@ static ssize_t return_store(struct device *dev, struct device_attribute *attr,
 	}
 	/*
 	 * A driver may still be initializing the device asynchronously (nvme
-	 * on 6.1 does): let it finish, so its removal is an orderly one.
+	 * on 6.1 does): let it finish, so its removal is an orderly one. Any
+	 * device's probe may be waiting for the watcher to remove it (a link
+	 * flap lost its MSI-X enable and marked it gone: nvme's timeout then
+	 * waits), and the watcher may be removing this fabric device, which
+	 * drains this attribute: wait without holding it. The reference on
+	 * the kobject keeps the fabric device, and so module exit, waiting.
 	 */
+	kn = sysfs_break_active_protection(&dev->kobj, &attr->attr);
 	wait_for_device_probe();
 	if (!force)
 		smartio_wait_unused(fdev);
@@ -539,6 +546,8 @@ static ssize_t return_store(struct device *dev, struct device_attribute *attr,
 	ret = smartio_return(fdev, force);
 	mutex_unlock(&smartio_lock);
 	pci_unlock_rescan_remove();
+	if (kn)
+		sysfs_unbreak_active_protection(kn);
 	return ret ?: count;
 }
 static DEVICE_ATTR_WO(return);

@@ -8,7 +8,9 @@
  * adapter: smartio, not the OS, enumerates the devices there, and the pool,
  * borrow and return work as behind an NTB adapter.
  *
- * Bound by hand, the way vfio-pci is (no module alias, no ID table):
+ * Handed over by writing the port's address to the driver's "adopt" and
+ * "release" attributes, or by hand, the way vfio-pci is bound (no module
+ * alias, no ID table):
  *
  *	echo smartio_port > /sys/bus/pci/devices/PORT/driver_override
  *	echo PORT > /sys/bus/pci/drivers/pcieport/unbind
@@ -32,7 +34,6 @@
 
 #include <linux/blkdev.h>
 #include <linux/delay.h>
-#include <linux/interrupt.h>
 #include <linux/module.h>
 #include <linux/pci.h>
 #include <linux/pm_runtime.h>
@@ -40,31 +41,7 @@
 
 #include "smartio_backend.h"
 #include "smartio_pci.h"
-
-/**
- * struct smartio_port - one adopted port
- * @pdev: the port, with a reference
- * @adapter: its smartio adapter
- * @cfg_lock: protects @cfg_bus; taken inside the PCI core's pci_lock
- * @cfg_bus: a private bus, never registered, whose ->ops are the accessors
- *	the port's secondary bus had before adopt; they reach any bus number
- *	of the port's segment (its ->number is set per access)
- * @release_work: hands the port back once the adapter is gone
- * @irq: the interrupt of the port's slot events, or 0 while polled only
- * @sltcap: the port's Slot Capabilities
- * @off: the slot was powered off at its attention button (set by the
- *	core's watcher through smartio_port_power(), read by the handler)
- */
-struct smartio_port {
-	struct pci_dev *pdev;
-	struct smartio_adapter *adapter;
-	raw_spinlock_t cfg_lock;
-	struct pci_bus *cfg_bus;
-	struct work_struct release_work;
-	int irq;
-	u32 sltcap;
-	bool off;
-};
+#include "smartio_port.h"
 
 static struct workqueue_struct *smartio_port_wq;
 
@@ -180,193 +157,6 @@ static bool smartio_port_link_up(struct smartio_adapter *adapter)
 				  pci_pcie_cap(pdev) + reg, 2, &val))
 		return false;
 	return val != 0xffff && (val & bit);
-}
-
-/* The slot events that tell smartio the chassis link changed. */
-#define SMARTIO_PORT_SLTCTL_EVENTS \
-	(PCI_EXP_SLTCTL_DLLSCE | PCI_EXP_SLTCTL_PDCE | PCI_EXP_SLTCTL_HPIE)
-#define SMARTIO_PORT_SLTSTA_EVENTS \
-	(PCI_EXP_SLTSTA_DLLSC | PCI_EXP_SLTSTA_PDC)
-#define SMARTIO_PORT_SLTSTA_ALL \
-	(SMARTIO_PORT_SLTSTA_EVENTS | PCI_EXP_SLTSTA_ABP | \
-	 PCI_EXP_SLTSTA_PFD | PCI_EXP_SLTSTA_MRLSC | PCI_EXP_SLTSTA_CC)
-
-/*
- * Clears those of @mask's events that are latched, and only those: QEMU
- * drops a write that clears an event which is not latched (its guard for
- * guests that clear everything at init). Returns the status read, 0xffff
- * if the port is gone.
- */
-static u16 smartio_port_slot_ack(struct smartio_port *port, u16 mask)
-{
-	u16 sta;
-
-	pcie_capability_read_word(port->pdev, PCI_EXP_SLTSTA, &sta);
-	if (sta != 0xffff && (sta & mask))
-		pcie_capability_write_word(port->pdev, PCI_EXP_SLTSTA,
-					   sta & mask);
-	return sta;
-}
-
-/*
- * Changes the @mask bits of Slot Control to @val. A port without No
- * Command Completed Support takes one Slot Control write at a time:
- * pciehp waited for its last one, this waits for its own (by polling, up
- * to 1 s, as pciehp does without the Command Completed interrupt). The
- * port's own bus keeps the PCI core's accessors, so these are the core's
- * capability helpers, as in pciehp's interrupt handler.
- */
-static void smartio_port_slot_control(struct smartio_port *port, u16 mask,
-				      u16 val)
-{
-	bool cc = !(port->sltcap & PCI_EXP_SLTCAP_NCCS);
-	struct pci_dev *pdev = port->pdev;
-	unsigned int i;
-	u16 ctl, sta;
-
-	if (cc)
-		smartio_port_slot_ack(port, PCI_EXP_SLTSTA_CC);
-	pcie_capability_read_word(pdev, PCI_EXP_SLTCTL, &ctl);
-	if (ctl == 0xffff)
-		return;
-	pcie_capability_write_word(pdev, PCI_EXP_SLTCTL, (ctl & ~mask) | val);
-	for (i = 0; cc && i < 50; i++) {
-		pcie_capability_read_word(pdev, PCI_EXP_SLTSTA, &sta);
-		if (sta == 0xffff || (sta & PCI_EXP_SLTSTA_CC))
-			break;
-		msleep(20);
-	}
-	if (cc)
-		smartio_port_slot_ack(port, PCI_EXP_SLTSTA_CC);
-}
-
-/* Slot power and its indicator, as far as the slot has them. */
-static void smartio_port_slot_power(struct smartio_port *port, bool on)
-{
-	u16 mask = 0, val = 0;
-
-	if (port->sltcap & PCI_EXP_SLTCAP_PCP) {
-		mask |= PCI_EXP_SLTCTL_PCC;
-		val |= on ? PCI_EXP_SLTCTL_PWR_ON : PCI_EXP_SLTCTL_PWR_OFF;
-	}
-	if (port->sltcap & PCI_EXP_SLTCAP_PIP) {
-		mask |= PCI_EXP_SLTCTL_PIC;
-		val |= on ? PCI_EXP_SLTCTL_PWR_IND_ON : PCI_EXP_SLTCTL_PWR_IND_OFF;
-	}
-	if (mask)
-		smartio_port_slot_control(port, mask, val);
-}
-
-/**
- * smartio_port_power() - &smartio_adapter_ops.power
- * @adapter: the adapter of an adopted port whose slot has a button
- * @on: power the slot on, or off
- *
- * Powering off with the card in completes an orderly removal (QEMU's
- * device_del then deletes the device).
- */
-static void smartio_port_power(struct smartio_adapter *adapter, bool on)
-{
-	struct smartio_port *port = smartio_adapter_priv(adapter);
-
-	smartio_port_slot_power(port, on);
-	WRITE_ONCE(port->off, !on);
-}
-
-/* Sets the slot's event enables; while adopted the slot is powered. */
-static void smartio_port_slot_events(struct smartio_port *port, bool on)
-{
-	u16 val = 0;
-
-	if (on) {
-		val = SMARTIO_PORT_SLTCTL_EVENTS;
-		if (port->sltcap & PCI_EXP_SLTCAP_ABP)
-			val |= PCI_EXP_SLTCTL_ABPE;
-		/*
-		 * pciehp powers an empty slot off; a card added there would
-		 * stay dark. While adopted the slot is the chassis link.
-		 */
-		smartio_port_slot_power(port, true);
-	}
-	smartio_port_slot_control(port, SMARTIO_PORT_SLTCTL_EVENTS |
-				  PCI_EXP_SLTCTL_ABPE | PCI_EXP_SLTCTL_MRLSCE |
-				  PCI_EXP_SLTCTL_PFDE | PCI_EXP_SLTCTL_CCIE, val);
-}
-
-/* Hard interrupt: acknowledge the slot's events and tell the core. */
-static irqreturn_t smartio_port_slot_irq(int irq, void *data)
-{
-	struct smartio_port *port = data;
-	u16 sta;
-
-	sta = smartio_port_slot_ack(port, SMARTIO_PORT_SLTSTA_EVENTS |
-				    PCI_EXP_SLTSTA_ABP);
-	if (sta == 0xffff ||
-	    !(sta & (SMARTIO_PORT_SLTSTA_EVENTS | PCI_EXP_SLTSTA_ABP)))
-		return IRQ_NONE;
-	if (sta & SMARTIO_PORT_SLTSTA_EVENTS)
-		smartio_adapter_link_event(port->adapter);
-	/*
-	 * QEMU presses the button when a card is added: a press that comes
-	 * with a presence change counts only where it powers the slot on.
-	 */
-	if ((sta & PCI_EXP_SLTSTA_ABP) &&
-	    (!(sta & PCI_EXP_SLTSTA_PDC) || READ_ONCE(port->off)))
-		smartio_adapter_button(port->adapter);
-	return IRQ_HANDLED;
-}
-
-/*
- * The port's slot, hot-plug capable, signals presence and link changes by
- * the port's interrupt (free since pcieport let it go): MSI, where the
- * slot's events use the first message, or INTx. Without it the link is
- * polled, as before.
- */
-static void smartio_port_slot_irq_start(struct smartio_port *port)
-{
-	struct pci_dev *pdev = port->pdev;
-	int ret;
-
-	if (!(pcie_caps_reg(pdev) & PCI_EXP_FLAGS_SLOT))
-		return;
-	pcie_capability_read_dword(pdev, PCI_EXP_SLTCAP, &port->sltcap);
-	if (!(port->sltcap & PCI_EXP_SLTCAP_HPC))
-		return;
-	ret = pci_alloc_irq_vectors(pdev, 1, 1, PCI_IRQ_MSI | PCI_IRQ_INTX);
-	if (ret < 0)
-		goto polled;
-	ret = request_irq(pci_irq_vector(pdev, 0), smartio_port_slot_irq,
-			  IRQF_SHARED, "smartio_port", port);
-	if (ret)
-		goto free_vectors;
-	port->irq = pci_irq_vector(pdev, 0);
-	/* Events from before are stale: the core reads the link itself. */
-	smartio_port_slot_ack(port, SMARTIO_PORT_SLTSTA_ALL);
-	smartio_port_slot_events(port, true);
-	return;
-
-free_vectors:
-	pci_free_irq_vectors(pdev);
-polled:
-	pci_info(pdev, "smartio_port: slot events polled (no interrupt: %d)\n",
-		 ret);
-}
-
-static void smartio_port_slot_irq_stop(struct smartio_port *port)
-{
-	if (port->irq) {
-		smartio_port_slot_events(port, false);
-		free_irq(port->irq, port);
-		pci_free_irq_vectors(port->pdev);
-		port->irq = 0;
-	}
-	/*
-	 * What was latched while adopted is smartio's: QEMU presses the
-	 * attention button on every hot-add, and pciehp, once bound again,
-	 * would take a press left over as a request to power the slot off.
-	 */
-	if (port->sltcap & PCI_EXP_SLTCAP_HPC)
-		smartio_port_slot_ack(port, SMARTIO_PORT_SLTSTA_ALL);
 }
 
 static const struct smartio_adapter_ops smartio_port_ops = {

@@ -288,15 +288,29 @@ EXPORT_SYMBOL_GPL(smartio_device_in_use);
  * @adapter: the adapter
  * @name: DISK_NAME_LEN bytes for the open disk's name
  *
- * As smartio_device_in_use(), for every device borrowed through @adapter:
- * they are below its synthetic host bridge, a child of the adapter. A
- * backend asks before it takes the adapter away, which returns them all.
+ * As smartio_device_in_use(), for each device borrowed through @adapter,
+ * wherever the backend puts them in the device tree. A backend asks before
+ * it takes the adapter away, which returns them all. Takes smartio_lock.
  *
  * Return: true, with the disk's name in @name, if one is open.
  */
 bool smartio_adapter_in_use(struct smartio_adapter *adapter, char *name)
 {
-	return smartio_device_in_use(&adapter->dev, name);
+	struct smartio_fdev *fdev;
+	bool busy = false;
+
+	mutex_lock(&smartio_lock);
+	list_for_each_entry(fdev, &adapter->fdevs, node) {
+		struct pci_dev *pdev = smartio_fdev_pdev(fdev);
+
+		if (pdev)
+			busy = smartio_device_in_use(&pdev->dev, name);
+		pci_dev_put(pdev);
+		if (busy)
+			break;
+	}
+	mutex_unlock(&smartio_lock);
+	return busy;
 }
 EXPORT_SYMBOL_GPL(smartio_adapter_in_use);
 

@@ -4,7 +4,8 @@
 # make check: installs what is missing, builds for both supported kernels
 # and the debug kernel (KASAN, lockdep, kmemleak, ...: scripts/debug-kernel.sh,
 # built once per machine, before the first guest boots, while the modules
-# are built and the host-side suites run; its guest runs beside theirs),
+# are built and the host-side suites run; its guests run beside theirs, and
+# both lanes then share the other topologies' guests and the package tests),
 # checks style, and runs every suite: smartio_tool's bats suite on a fake
 # sysfs on the host, then per kernel ONE guest (basic fabric) running the
 # kselftests and the guest bats suites inside, and the host-side bats suites
@@ -261,10 +262,29 @@ wanted() {
 	return 1
 }
 
-run_kernel() {	# run_kernel KVER: every guest suite on that kernel
-	local k=$1 stage run name t bin dir topo
-	echo "== guest $k ($(at))"
-	case "$k" in
+# stage_kernel KVER: the modules, tests and tools of a guest on that kernel,
+# its initramfs, and the settings its suites run with.
+stage_kernel() {
+	local k=$1 stage=$BUILD/$1/stage t
+	rm -f "$BUILD/$k/initrd.gz"
+	rm -rf "$stage" && mkdir -p "$stage/bin" "$stage/tests"
+	cp "$BUILD/$k/smartio.ko" "$BUILD/$k/smartio_port.ko" "$BUILD/$k/smartio_emul.ko" "$stage/" 2>/dev/null
+	cp "${built_tests[@]}" "$stage/bin/" 2>/dev/null
+	cp scripts/smartio_tool "$stage/bin/" 2>/dev/null
+	cp scripts/bench/guest-bench.sh "$stage/bin/"
+	cp "$SELFTEST_BIN"/helpers/* "$stage/bin/" 2>/dev/null
+	for t in selftests/tool/*guest*.bats; do
+		[ -e "$t" ] && cp "$t" "$stage/tests/"
+	done
+	if ! scripts/mkinitramfs.sh "$k" "$stage" "$BUILD/$k/initrd.gz" > "$LOGS/initrd-$k.log" 2>&1; then
+		cat "$LOGS/initrd-$k.log"
+		result fail "$k: guest initramfs"
+		return 1
+	fi
+}
+
+kernel_env() {	# kernel_env KVER: the suites' settings on that kernel
+	case "$1" in
 	*-smartio-debug)
 		export SMARTIO_RAPID_CYCLES=${SMARTIO_DEBUG_RAPID_CYCLES:-20}
 		# A port cycle takes about 30 s here through smartio_tool and
@@ -278,21 +298,13 @@ run_kernel() {	# run_kernel KVER: every guest suite on that kernel
 	*) unset SMARTIO_RAPID_CYCLES SMARTIO_PORT_CYCLES SMARTIO_PORT_RAW_CYCLES GX_TIMEOUT SMARTIO_LEAK_BORROW_CYCLES \
 		SMARTIO_LEAK_HOTPLUG_CYCLES ;;
 	esac
-	stage=$BUILD/$k/stage run=$BUILD/run/$k
-	rm -rf "$stage" && mkdir -p "$stage/bin" "$stage/tests"
-	cp "$BUILD/$k/smartio.ko" "$BUILD/$k/smartio_port.ko" "$BUILD/$k/smartio_emul.ko" "$stage/" 2>/dev/null
-	cp "${built_tests[@]}" "$stage/bin/" 2>/dev/null
-	cp scripts/smartio_tool "$stage/bin/" 2>/dev/null
-	cp scripts/bench/guest-bench.sh "$stage/bin/"
-	cp "$SELFTEST_BIN"/helpers/* "$stage/bin/" 2>/dev/null
-	for t in selftests/tool/*guest*.bats; do
-		[ -e "$t" ] && cp "$t" "$stage/tests/"
-	done
-	if ! scripts/mkinitramfs.sh "$k" "$stage" "$BUILD/$k/initrd.gz" > "$LOGS/initrd-$k.log" 2>&1; then
-		cat "$LOGS/initrd-$k.log"
-		result fail "$k: guest initramfs"
-		return
-	fi
+}
+
+basic_guest() {	# basic_guest KVER: the basic fabric's guest and its suites
+	local k=$1 stage=$BUILD/$1/stage run=$BUILD/run/$1 name t bin
+	echo "== guest $k ($(at))"
+	kernel_env "$k"
+	[ -e "$BUILD/$k/initrd.gz" ] || return
 	# The debug kernel's suites alone run for about 40 min under TCG,
 	# longer beside another guest.
 	local life=$GUEST_TIMEOUT
@@ -331,65 +343,84 @@ run_kernel() {	# run_kernel KVER: every guest suite on that kernel
 	done
 
 	end_guest "$k" "$run" basic
+}
 
-	# Other topologies: one guest each, running their host-side suites.
-	for dir in selftests/topology/*/; do
-		[ -d "$dir" ] || continue
-		topo=$(basename "$dir") run=$BUILD/run/$k-$topo
-		wanted "$k" "topology-$topo" || continue
-		# CI's 90 min: these three run on the first Debian kernel only
-		# (both pass on 6.12 too: SMARTIO_RUNDIR=... bats
-		# selftests/topology/X). The debug kernel, built without
-		# CONFIG_VMD, runs iommu for the path without a DMA alias.
-		case "$topo:$k" in
-		*:*-smartio-debug) ;;
-		portpm:* | iommu:* | portiommu:*) [ "$k" = "${KVERS[0]}" ] || continue ;;
-		esac
-		echo "== guest $k $topo ($(at))"
-		if ! scripts/qemu-run.sh --kernel "$k" --initrd "$BUILD/$k/initrd.gz" \
-			--rundir "$run" --agent --timeout "$GUEST_TIMEOUT" --topology "$topo"; then
-			result fail "$k $topo: guest boots"
-			continue
-		fi
-		export SMARTIO_RUNDIR=$run
-		for t in "$dir"*.bats; do
-			host_suite "$k $topo" "$t"
+topology_guest() {	# topology_guest KVER TOPOLOGY: its guest and host-side suites
+	local k=$1 topo=$2 run=$BUILD/run/$1-$2 t
+	echo "== guest $k $topo ($(at))"
+	kernel_env "$k"
+	[ -e "$BUILD/$k/initrd.gz" ] || return
+	if ! scripts/qemu-run.sh --kernel "$k" --initrd "$BUILD/$k/initrd.gz" \
+		--rundir "$run" --agent --timeout "$GUEST_TIMEOUT" --topology "$topo"; then
+		result fail "$k $topo: guest boots"
+		return
+	fi
+	export SMARTIO_RUNDIR=$run
+	for t in selftests/topology/"$topo"/*.bats; do
+		host_suite "$k $topo" "$t"
+	done
+	end_guest "$k $topo" "$run" "$topo"
+}
+
+# The Debian kernels' topology guests and the package tests are jobs in a
+# queue that both lanes (the Debian kernels' basic guests, and the debug
+# kernel's suites beside them) drain once their own guests are done, so
+# that neither core idles while the other has half an hour of guests left.
+# The longest jobs go first.
+QUEUE=$LOGS/queue
+queue_jobs() {
+	local topo k
+	: > "$QUEUE"
+	for topo in $({ printf '%s\n' gpu rapid port inuse big; cd selftests/topology && printf '%s\n' *; } |
+		awk '!seen[$0]++'); do
+		[ -d "selftests/topology/$topo" ] || continue
+		for k in "${KVERS[@]}"; do
+			wanted "$k" "topology-$topo" || continue
+			# CI's 90 min: these run on the first Debian kernel only
+			# (they pass on 6.12 too: SMARTIO_RUNDIR=... bats
+			# selftests/topology/X).
+			case "$topo" in
+			portpm | iommu | portiommu) [ "$k" = "${KVERS[0]}" ] || continue ;;
+			esac
+			echo "$k $topo" >> "$QUEUE"
 		done
-		end_guest "$k $topo" "$run" "$topo"
+	done
+	[ "${CHECK_DEB:-1}" = 0 ] || echo packages >> "$QUEUE"
+}
+next_job() {	# prints the next job and takes it off the queue; fails if none
+	flock "$QUEUE.lock" sh -c 'IFS= read -r j < "$1" || exit 1
+		sed -i 1d "$1" && printf "%s\n" "$j"' sh "$QUEUE"
+}
+drain() {
+	local job k topo
+	while job=$(next_job); do
+		read -r k topo <<< "$job"
+		case "$k" in
+		packages) packages ;;
+		*) topology_guest "$k" "$topo" ;;
+		esac
 	done
 }
 
-# The debug kernel's suites take longer than both Debian kernels together:
-# its guest runs beside theirs (one guest each on the two cores), and
+# The debug kernel's guests run beside the Debian kernels' (one guest on
+# each of the two cores), then take jobs from the queue; this lane
 # reports at the end.
 debug_chain() {
+	local topo
 	if DEBUG_KVER=$(scripts/debug-kernel.sh --print); then
 		result ok "debug kernel $DEBUG_KVER built (KASAN, KFENCE, lockdep, kmemleak, debug objects, UBSAN)"
 		build_module "$DEBUG_KVER"
-		run_kernel "$DEBUG_KVER"
+		stage_kernel "$DEBUG_KVER" && basic_guest "$DEBUG_KVER"
+		for topo in selftests/topology/*/; do
+			topo=$(basename "$topo")
+			wanted "$DEBUG_KVER" "topology-$topo" && topology_guest "$DEBUG_KVER" "$topo"
+		done
 	else
 		tail -n 30 "$LOGS/debug-kernel.log"
 		result fail "debug kernel built"
 	fi
+	drain
 }
-if [ -n "${debug_pid:-}" ]; then
-	# On a fresh machine the build is still running here: the guests wait
-	# for it, as a guest beside the build would slow both down and delay
-	# the debug kernel's guest, which finishes last.
-	if kill -0 "$debug_pid" 2>/dev/null; then
-		echo "== waiting for the debug kernel build (log: $LOGS/debug-kernel.log)"
-	fi
-	wait "$debug_pid"
-	grep "built in" "$LOGS/debug-kernel.log"
-	DEBUG_RESULTS=$LOGS/debug-results.txt
-	: > "$DEBUG_RESULTS"
-	(RESULTS=$DEBUG_RESULTS debug_chain) > "$LOGS/debug-run.log" 2>&1 &
-	chain_pid=$!
-fi
-
-for k in "${KVERS[@]}"; do
-	run_kernel "$k"
-done
 
 # The Debian packages, as a user installs them: make deb, lintian, apt-get
 # install, DKMS builds for both supported kernels, one guest on the first
@@ -557,9 +588,29 @@ packages() {
 	fi
 }
 
-if [ "${CHECK_DEB:-1}" != 0 ]; then
-	packages
+for k in "${KVERS[@]}"; do
+	stage_kernel "$k"
+done
+queue_jobs
+if [ -n "${debug_pid:-}" ]; then
+	# On a fresh machine the build is still running here: the guests wait
+	# for it, as a guest beside the build would slow both down and delay
+	# the debug kernel's guest, which finishes last.
+	if kill -0 "$debug_pid" 2>/dev/null; then
+		echo "== waiting for the debug kernel build (log: $LOGS/debug-kernel.log)"
+	fi
+	wait "$debug_pid"
+	grep "built in" "$LOGS/debug-kernel.log"
+	DEBUG_RESULTS=$LOGS/debug-results.txt
+	: > "$DEBUG_RESULTS"
+	(RESULTS=$DEBUG_RESULTS debug_chain) > "$LOGS/debug-run.log" 2>&1 &
+	chain_pid=$!
 fi
+
+for k in "${KVERS[@]}"; do
+	basic_guest "$k"
+done
+drain
 
 if [ -n "${chain_pid:-}" ]; then
 	echo "== debug kernel (run beside the others; log: $LOGS/debug-run.log; $(at))"

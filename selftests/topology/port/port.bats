@@ -215,6 +215,17 @@ rc=1
 	[ "${lines[-3]}" -ge 2 ] || [ "${lines[-4]}" -ge 2 ]
 	[[ "$output" == *"/smartio_port"* ]]
 	[[ "$output" == *adapter0* ]]
+	# A malformed name is refused as adopt refuses it, a well-formed one
+	# naming no function with ENODEV; the port stays adopted.
+	run gexec "R=/sys/bus/pci/drivers/smartio_port/release
+		for a in garbage ${PORT}x ${PORT#0000:} 0000:00:20.0 0000:100:00.0 '' 0001:00:00.0; do
+			echo \$a > \$R || echo rc=\$?; done 2>&1
+		readlink /sys/bus/pci/devices/$PORT/driver; ls /sys/bus/smartio/devices | grep -c adapter"
+	[ "$(grep -c 'write error: Invalid argument$' <<< "$output")" -eq 6 ]
+	[ "$(grep -c 'write error: No such device$' <<< "$output")" -eq 1 ]
+	[ "$(grep -c '^rc=1$' <<< "$output")" -eq 7 ]
+	[[ "${lines[-2]}" == */smartio_port ]]
+	[ "${lines[-1]}" = 1 ]
 }
 
 @test "release returns what is borrowed; the OS enumerates the chassis again with its data; pcieport drives the port" {

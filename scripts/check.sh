@@ -4,8 +4,9 @@
 # make check: installs what is missing, builds for both supported kernels
 # and the debug kernel (KASAN, lockdep, kmemleak, ...: scripts/debug-kernel.sh,
 # built once per machine, before the first guest boots, while the modules
-# are built and the host-side suites run; its guests run beside theirs, and
-# both lanes then share the other topologies' guests and the package tests),
+# are built and the host-side suites run; its basic guest and its topology
+# guests run as two lanes beside the Debian kernels' basic guests, and the
+# three lanes then share the other topology guests and the package tests),
 # checks style, and runs every suite: smartio_tool's bats suite on a fake
 # sysfs on the host, then per kernel ONE guest (basic fabric) running the
 # kselftests and the guest bats suites inside, and the host-side bats suites
@@ -147,7 +148,7 @@ fi
 # The debug kernel takes minutes the first time on a machine (about 8 on
 # 2 cores), and its suites set the length of a run: build it first, at
 # full priority, while the modules are built and the host-side suites run.
-# No guest boots before it is built (see debug_chain).
+# No guest boots before it is built (see the lanes at the end).
 DEBUG_KVER=""
 if [ "${CHECK_DEBUG:-1}" != 0 ]; then
 	echo "== debug kernel (in the background; log: $LOGS/debug-kernel.log)"
@@ -363,9 +364,8 @@ topology_guest() {	# topology_guest KVER TOPOLOGY: its guest and host-side suite
 }
 
 # The Debian kernels' topology guests and the package tests are jobs in a
-# queue that both lanes (the Debian kernels' basic guests, and the debug
-# kernel's suites beside them) drain once their own guests are done, so
-# that neither core idles while the other has half an hour of guests left.
+# queue that every lane (see the end) drains once its own guests are done,
+# so that no lane idles while another has half an hour of guests left.
 # The longest jobs go first.
 QUEUE=$LOGS/queue
 queue_jobs() {
@@ -402,23 +402,25 @@ drain() {
 	done
 }
 
-# The debug kernel's guests run beside the Debian kernels' (one guest on
-# each of the two cores), then take jobs from the queue; this lane
-# reports at the end.
-debug_chain() {
+# lane NAME COMMAND...: runs COMMAND beside the others; its output and
+# results are shown and counted at the end.
+lanes=()
+lane() {
+	(RESULTS=$LOGS/lane-$1.results; : > "$RESULTS"; "${@:2}") > "$LOGS/lane-$1.log" 2>&1 &
+	lanes+=("$1 $!")
+}
+
+debug_basic() {	# the debug kernel's basic guest, then the queue
+	basic_guest "$DEBUG_KVER"
+	drain
+}
+
+debug_topologies() {	# the debug kernel's topology guests, then the queue
 	local topo
-	if DEBUG_KVER=$(scripts/debug-kernel.sh --print); then
-		result ok "debug kernel $DEBUG_KVER built (KASAN, KFENCE, lockdep, kmemleak, debug objects, UBSAN)"
-		build_module "$DEBUG_KVER"
-		stage_kernel "$DEBUG_KVER" && basic_guest "$DEBUG_KVER"
-		for topo in selftests/topology/*/; do
-			topo=$(basename "$topo")
-			wanted "$DEBUG_KVER" "topology-$topo" && topology_guest "$DEBUG_KVER" "$topo"
-		done
-	else
-		tail -n 30 "$LOGS/debug-kernel.log"
-		result fail "debug kernel built"
-	fi
+	for topo in selftests/topology/*/; do
+		topo=$(basename "$topo")
+		wanted "$DEBUG_KVER" "topology-$topo" && topology_guest "$DEBUG_KVER" "$topo"
+	done
 	drain
 }
 
@@ -592,19 +594,29 @@ for k in "${KVERS[@]}"; do
 	stage_kernel "$k"
 done
 queue_jobs
+# Three lanes: the Debian kernels' basic guests; the debug kernel's basic
+# guest; its topology guests. Each then takes jobs from the queue. The
+# guests leave about 40% of two cores idle (they wait on timers, devices
+# and each other), so three of them at a time finish sooner than two.
 if [ -n "${debug_pid:-}" ]; then
 	# On a fresh machine the build is still running here: the guests wait
-	# for it, as a guest beside the build would slow both down and delay
-	# the debug kernel's guest, which finishes last.
+	# for it, as a guest beside the build would slow both down.
 	if kill -0 "$debug_pid" 2>/dev/null; then
 		echo "== waiting for the debug kernel build (log: $LOGS/debug-kernel.log)"
 	fi
 	wait "$debug_pid"
 	grep "built in" "$LOGS/debug-kernel.log"
-	DEBUG_RESULTS=$LOGS/debug-results.txt
-	: > "$DEBUG_RESULTS"
-	(RESULTS=$DEBUG_RESULTS debug_chain) > "$LOGS/debug-run.log" 2>&1 &
-	chain_pid=$!
+	if DEBUG_KVER=$(scripts/debug-kernel.sh --print); then
+		result ok "debug kernel $DEBUG_KVER built (KASAN, KFENCE, lockdep, kmemleak, debug objects, UBSAN)"
+		build_module "$DEBUG_KVER"
+		if stage_kernel "$DEBUG_KVER"; then
+			lane debug debug_basic
+			lane debug-topologies debug_topologies
+		fi
+	else
+		tail -n 30 "$LOGS/debug-kernel.log"
+		result fail "debug kernel built"
+	fi
 fi
 
 for k in "${KVERS[@]}"; do
@@ -612,17 +624,18 @@ for k in "${KVERS[@]}"; do
 done
 drain
 
-if [ -n "${chain_pid:-}" ]; then
-	echo "== debug kernel (run beside the others; log: $LOGS/debug-run.log; $(at))"
-	wait "$chain_pid"
-	echo "== debug kernel done ($(at))"
-	cat "$LOGS/debug-run.log"
+for l in "${lanes[@]}"; do
+	read -r lname pid <<< "$l"
+	echo "== lane $lname (log: $LOGS/lane-$lname.log; $(at))"
+	wait "$pid"
+	echo "== lane $lname done ($(at))"
+	cat "$LOGS/lane-$lname.log"
 	n=0
 	while IFS=$'\t' read -r what name; do
 		result "$what" "$name" > /dev/null
 		n=$((n + 1))
-	done < "$DEBUG_RESULTS"
-	[ "$n" -gt 0 ] || result fail "debug kernel: ran no test"
-fi
+	done < "$LOGS/lane-$lname.results"
+	[ "$n" -gt 0 ] || result fail "lane $lname: ran no test"
+done
 
 summary

@@ -133,9 +133,25 @@ if [ "${CHECK_DEB:-1}" != 0 ] &&
 	echo "$inst"
 fi
 echo "== dependencies"
+# The debug kernel takes minutes the first time on a machine (15 on 2
+# cores), and its suites set the length of a run: build it first, at full
+# priority, as soon as what it builds with is installed, while the rest
+# installs, the modules are built and the host-side suites run. No guest
+# boots before it is built (see the lanes at the end).
+if [ "${CHECK_DEBUG:-1}" != 0 ]; then
+	if ! scripts/deps.sh debug-kernel > "$LOGS/deps-debug-kernel.log" 2>&1; then
+		tail -n 20 "$LOGS/deps-debug-kernel.log"
+		result fail "install dependencies"
+		summary
+	fi
+	echo "== debug kernel (in the background; log: $LOGS/debug-kernel.log)"
+	scripts/debug-kernel.sh > "$LOGS/debug-kernel.log" 2>&1 &
+	debug_pid=$!
+fi
 if ! scripts/deps.sh > "$LOGS/deps.log" 2>&1; then
 	tail -n 20 "$LOGS/deps.log"
 	result fail "install dependencies"
+	[ -z "${debug_pid:-}" ] || kill "$debug_pid"
 	summary
 fi
 mapfile -t KVERS < <(scripts/kernels.sh)
@@ -144,17 +160,7 @@ mapfile -t KVERS < <(scripts/kernels.sh)
 if [ -n "${CHECK_KERNELS:-}" ]; then
 	read -r -a KVERS <<< "$CHECK_KERNELS"
 fi
-
-# The debug kernel takes minutes the first time on a machine (about 8 on
-# 2 cores), and its suites set the length of a run: build it first, at
-# full priority, while the modules are built and the host-side suites run.
-# No guest boots before it is built (see the lanes at the end).
 DEBUG_KVER=""
-if [ "${CHECK_DEBUG:-1}" != 0 ]; then
-	echo "== debug kernel (in the background; log: $LOGS/debug-kernel.log)"
-	scripts/debug-kernel.sh > "$LOGS/debug-kernel.log" 2>&1 &
-	debug_pid=$!
-fi
 
 build_module() {	# build_module KVER: W=1 and sparse clean
 	local k=$1

@@ -7,7 +7,9 @@
 # what only the benchmarks need (gnuplot for the plot in Documentation/);
 # "deps.sh demo" installs only what make demo needs (QEMU, busybox, the
 # tools the guest runs, the headers of Debian's 6.1 kernel) and unpacks
-# only that kernel: no test tool, packaging tool or kernel source.
+# only that kernel: no test tool, packaging tool or kernel source;
+# "deps.sh debug-kernel" only what scripts/debug-kernel.sh builds with, so
+# that make check starts that build while the rest installs.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -18,6 +20,10 @@ if [ "$profile" = demo ]; then
 busybox-static bash pciutils nvme-cli e2fsprogs fdisk util-linux procps
 psmisc linux-headers-amd64"
 	metas="linux-image-amd64"
+elif [ "$profile" = debug-kernel ]; then
+	PKGS="build-essential xz-utils kmod cpio flex bison bc libelf-dev libssl-dev
+linux-source-6.1"
+	metas=""
 else
 	PKGS="build-essential kmod cpio gzip xz-utils python3 socat qemu-system-x86
 busybox-static bash bats pciutils udev systemd man-db nvme-cli e2fsprogs fio sparse perl
@@ -35,7 +41,13 @@ for p in $PKGS; do
 done
 if [ -n "$missing" ] || ! apt-cache show linux-image-amd64 >/dev/null 2>&1; then
 	log "installing:$missing"
-	as_root apt-get update -q
+	# make check installs in two steps (see "debug-kernel" above): the
+	# package lists the first step fetched serve the second.
+	stamp=$BUILD/.apt-updated
+	if [ -z "$(find "$stamp" -mmin -10 2>/dev/null)" ]; then
+		as_root apt-get update -q
+		mkdir -p "$BUILD" && touch "$stamp"
+	fi
 	# shellcheck disable=SC2086
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q \
 		--no-install-recommends $PKGS
@@ -64,7 +76,7 @@ for meta in $metas; do
 done
 
 # kselftest headers and checkpatch come from Debian's kernel source package.
-if [ "$profile" != demo ] && [ ! -e "$KSRC/.done" ]; then
+if [ "$profile" != demo ] && [ "$profile" != debug-kernel ] && [ ! -e "$KSRC/.done" ]; then
 	log "extracting kselftest headers and checkpatch from linux-source-6.1"
 	rm -rf "$KSRC" && mkdir -p "$KSRC"
 	tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$KSRC" --strip-components=1 \

@@ -16,7 +16,7 @@
 # tree) and linked as build/kernels/KVER, so the guest scripts take it like
 # the distribution kernels. Prints KVER. --print only prints KVER if the
 # kernel is built, and fails otherwise. The first build takes about
-# 8 minutes on 2 cores.
+# 15 minutes on 2 cores beside make check's other early work.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -50,7 +50,7 @@ if [ -e "$dir/.done" ]; then
 	exit 0
 fi
 
-log "building the debug kernel in $dir (once per machine; about 8 minutes)"
+log "building the debug kernel in $dir (once per machine; about 15 minutes on 2 cores)"
 start=$SECONDS
 rm -rf "$dir" && mkdir -p "$dir/linux"
 tar -xJf "$tarball" -C "$dir/linux" --strip-components=1

@@ -270,7 +270,7 @@ wanted() {
 }
 
 # stage_kernel KVER: the modules, tests and tools of a guest on that kernel,
-# its initramfs, and the settings its suites run with.
+# and its initramfs (the suites' settings are kernel_env's).
 stage_kernel() {
 	local k=$1 stage=$BUILD/$1/stage t
 	rm -f "$BUILD/$k/initrd.gz"
@@ -425,6 +425,8 @@ debug_basic() {	# the debug kernel's basic guest, then the queue
 	drain
 }
 
+# The debug kernel runs every wanted topology: iommu too, as it is built
+# without CONFIG_VMD and so takes the path without a DMA alias.
 debug_topologies() {	# the debug kernel's topology guests, then the queue
 	local topo
 	for topo in selftests/topology/*/; do

@@ -145,13 +145,15 @@ if [ "${CHECK_DEBUG:-1}" != 0 ]; then
 		summary
 	fi
 	echo "== debug kernel (in the background; log: $LOGS/debug-kernel.log)"
-	scripts/debug-kernel.sh > "$LOGS/debug-kernel.log" 2>&1 &
+	# In a process group of its own, so that a failure below stops its
+	# make and compilers too.
+	setsid scripts/debug-kernel.sh > "$LOGS/debug-kernel.log" 2>&1 &
 	debug_pid=$!
 fi
 if ! scripts/deps.sh > "$LOGS/deps.log" 2>&1; then
 	tail -n 20 "$LOGS/deps.log"
 	result fail "install dependencies"
-	[ -z "${debug_pid:-}" ] || kill "$debug_pid"
+	[ -z "${debug_pid:-}" ] || kill -- -"$debug_pid"
 	summary
 fi
 mapfile -t KVERS < <(scripts/kernels.sh)

@@ -11,6 +11,8 @@
 bats_require_minimum_version 1.5.0
 
 TOOL="$BATS_TEST_DIRNAME/../../scripts/smartio_tool"
+# mkdev, mkfdev: the fake tree's devices (shared with scripts/bench/tool.sh)
+load fakesys
 
 # errno numbers (Linux, all architectures this runs on)
 E2BIG=7 EACCES=13 ENODEV=19 EINVAL=22 EBUSY=16 ERANGE=34 ENOLINK=67
@@ -92,30 +94,6 @@ setup() {
 
 TAB=$'\t'
 
-mkdev() {	# mkdev NAME: a device dir and its bus link
-	mkdir -p "$SYS/devices/platform/smartio/$1"
-	ln -s "../../../devices/platform/smartio/$1" "$DEVS/$1"
-}
-
-mkfdev() {	# mkfdev FDID VENDOR DEVICE CLASS REMOTE STATE [ADAPTER]
-	local d=$DEVS/$1
-	mkdev "$1"
-	echo "$1" > "$d/fdid"
-	echo "$2" > "$d/vendor"
-	echo "$3" > "$d/device"
-	echo 0x1af4 > "$d/subsystem_vendor"
-	echo 0x1100 > "$d/subsystem_device"
-	echo "$4" > "$d/class"
-	echo "${7:-adapter0}" > "$d/adapter"
-	echo "$5" > "$d/remote_address"
-	echo "$6" > "$d/state"
-	echo "0 mem64 nopref 16384" > "$d/resources"
-	echo 16384 > "$d/aperture_needed"
-	echo none > "$d/policy"
-	: > "$d/in_use"
-	: > "$d/borrow"
-	: > "$d/return"
-}
 
 # The configuration space of the emulated fabric NVMe (QEMU 1b36:0010) as
 # smartio read it before a borrow, in the format of lspci -xxxx.

@@ -9,14 +9,18 @@
 # hotplug.sh --chassis in a "port" guest (the chassis slot under pciehp,
 # then adopted: the port backend against native pciehp on the same slot),
 # then scale.sh (scan cost against endpoints, largest BAR per aperture),
-# whose plot for the first kernel becomes Documentation/smartio-scale.png.
-# Prints numbers and ratios only.
+# whose plot for the first kernel becomes Documentation/smartio-scale.png;
+# first, on the host, tool.sh (smartio_tool's list, show and scan against
+# the number of devices of a fake sysfs). Prints numbers and ratios only.
 set -euo pipefail
 . "$(dirname "$0")/../lib.sh"
 cd "$SMARTIO_TOP" || exit 1
 
 scripts/deps.sh bench
 plot=Documentation/smartio-scale.png
+
+echo "== smartio_tool on a fake sysfs (scripts/bench/tool.sh)"
+scripts/bench/tool.sh || true
 
 # hotplug_ratio FABRIC NATIVE add|del TEXT [LABEL]: fabric median / native
 # median.

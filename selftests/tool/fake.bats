@@ -1410,3 +1410,15 @@ adapter1 02:01.0 pending" ]
 	run_failing slot-power-on adapter0 86:00
 	assert_usage "slot-power-on: not a slot address: 86:00 (as slots prints it, e.g. 82:00.0)"
 }
+
+@test "the tool benchmark prints a row per device count and what a device adds" {
+	run env BENCH_TOOL_DEVICES="2 4" BENCH_TOOL_RUNS=1 \
+		"$BATS_TEST_DIRNAME/../../scripts/bench/tool.sh"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 4 ]
+	[[ "${lines[0]}" == "devices "*"list ms"*"scan ms" ]]
+	[[ "${lines[1]}" =~ ^2\ +[0-9]+\ +[0-9]+\ +[0-9]+\ +[0-9]+$ ]]
+	[[ "${lines[2]}" =~ ^4\ +[0-9]+\ +[0-9]+\ +[0-9]+\ +[0-9]+$ ]]
+	[[ "${lines[3]}" =~ ^\+1\ dev(\ +-?[0-9]+\.[0-9]{2}){4}$ ]]
+}

@@ -35,14 +35,7 @@ ms() {
 	printf '%s\n' "${times[@]}" | sort -n | sed -n "$((runs / 2 + 1))p"
 }
 
-mkdir -p "$DEVS" "$SYS/devices/platform/smartio"
-: > "$SYS/bus/smartio/scan"
-mkdev adapter0
-for f in backend:emul domain:10000 bus_range:80-ff aperture_size:268435456 \
-	link:up scan_added:0 scan_dropped:0; do
-	echo "${f#*:}" > "$DEVS/adapter0/${f%%:*}"
-done
-echo "pref 0x800000000-0x80fffffff" > "$DEVS/adapter0/aperture"
+mkbus
 
 export SMARTIO_SYSFS=$SYS SMARTIO_BORROW_WAIT=0
 have=0 first="" base=()
@@ -50,13 +43,10 @@ printf '%-8s %10s %14s %10s %10s\n' devices "list ms" "list --json ms" "show ms"
 for n in $counts; do
 	# Half NVMe, half Ethernet, as lspci names them.
 	for ((i = have; i < n; i++)); do
-		if ((i % 2)); then
-			mkfdev "$(printf '%x' $((0x80000 + i)))" 0x1b36 0x0010 0x010802 \
-				"$(printf '%02x:00.0' $((i % 256)))" available
-		else
-			mkfdev "$(printf '%x' $((0x80000 + i)))" 0x8086 0x10d3 0x020000 \
-				"$(printf '%02x:00.0' $((i % 256)))" available
-		fi
+		id=(0x8086 0x10d3 0x020000)
+		((i % 2 == 0)) || id=(0x1b36 0x0010 0x010802)
+		mkfdev "$(printf '%x' $((0x80000 + i)))" "${id[@]}" \
+			"$(printf '%02x:00.0' $((i % 256)))" available
 	done
 	have=$n
 	row=("$(ms "$tool" list)" "$(ms "$tool" list --json)"

@@ -11,7 +11,7 @@
 bats_require_minimum_version 1.5.0
 
 TOOL="$BATS_TEST_DIRNAME/../../scripts/smartio_tool"
-# mkdev, mkfdev: the fake tree's devices (shared with scripts/bench/tool.sh)
+# mkbus, mkdev, mkfdev: the fake tree (shared with scripts/bench/tool.sh)
 load fakesys
 
 # errno numbers (Linux, all architectures this runs on)
@@ -39,22 +39,7 @@ setup() {
 	printf '#!/bin/sh\necho "$*" >> %s/udevadm.args\n' "$FAKE" > "$FAKE/bin/udevadm"
 	chmod +x "$FAKE/bin/udevadm"
 	export PATH=$FAKE/bin:$PATH
-	mkdir -p "$DEVS" "$SYS/devices/platform/smartio"
-	echo 0 > "$BUS/autoborrow_transparent"
-	: > "$BUS/autoborrow_policy"
-	: > "$BUS/scan"
-
-	# As in sysfs, bus/smartio/devices/* are links to the device dirs.
-	mkdev adapter0
-	local a=$DEVS/adapter0
-	echo emul > "$a/backend"
-	echo 10000 > "$a/domain"
-	echo 80-84 > "$a/bus_range"
-	printf 'mem 0xc0000000-0xc07fffff\npref 0x800000000-0x80fffffff\n' > "$a/aperture"
-	echo 276824064 > "$a/aperture_size"
-	echo up > "$a/link"
-	echo 0 > "$a/scan_added"
-	echo 0 > "$a/scan_dropped"
+	mkbus
 
 	# 83000: an available NVMe. 84000: a borrowed NVMe whose local PCI
 	# device holds controller nvme1 (/dev/nvme1) with nvme1n1, its two
@@ -93,7 +78,6 @@ setup() {
 }
 
 TAB=$'\t'
-
 
 # The configuration space of the emulated fabric NVMe (QEMU 1b36:0010) as
 # smartio read it before a borrow, in the format of lspci -xxxx.
